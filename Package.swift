@@ -1,0 +1,70 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Settings every Swift target shares: Swift 6 language mode (strict concurrency) and no warnings.
+let strictSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .treatAllWarnings(as: .error),
+]
+
+let package = Package(
+    name: "Turnout",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "turnout", targets: ["turnout"]),
+    ],
+    targets: [
+        // C libraries: the system shim (epoll, eventfd) and the system libraries the services link.
+        .target(name: "CTurnoutSystem", path: "Shared/CTurnoutSystem"),
+        .systemLibrary(name: "CSQLite", path: "Shared/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCurl", path: "Shared/CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "COpenBLAS", path: "Shared/COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
+
+        // Protocol core: frames, envelopes, status codes, handler registry. Knows nothing of sockets.
+        .target(name: "TurnoutWire", path: "Shared/TurnoutWire", swiftSettings: strictSettings),
+        // Telemetry: structured logs (and, later, metrics).
+        .target(name: "TurnoutTelemetry", path: "Shared/TurnoutTelemetry", swiftSettings: strictSettings),
+        // Transport: epoll event loops, the wire server and the client pool. Knows nothing of routers.
+        .target(
+            name: "TurnoutTransport",
+            dependencies: ["TurnoutWire", "TurnoutTelemetry", "CTurnoutSystem"],
+            path: "Shared/TurnoutTransport",
+            swiftSettings: strictSettings
+        ),
+        // Service runtime: configuration, structured logs, signals, lifecycle.
+        .target(
+            name: "TurnoutRuntime",
+            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "CTurnoutSystem"],
+            path: "Shared/TurnoutRuntime",
+            swiftSettings: strictSettings
+        ),
+
+        // Executables.
+        .executableTarget(
+            name: "turnout",
+            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime", "CTurnoutSystem"],
+            path: "Services/turnout",
+            swiftSettings: strictSettings
+        ),
+
+        // Tests.
+        .target(
+            name: "TurnoutTestSupport",
+            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime"],
+            path: "Tests/TurnoutTestSupport",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TurnoutWireTests",
+            dependencies: ["TurnoutWire"],
+            path: "Tests/TurnoutWireTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TurnoutTransportTests",
+            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime", "TurnoutTestSupport"],
+            path: "Tests/TurnoutTransportTests",
+            swiftSettings: strictSettings
+        ),
+    ]
+)

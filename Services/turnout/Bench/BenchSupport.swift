@@ -1,0 +1,45 @@
+import Foundation
+import TurnoutRuntime
+
+/// Helpers every benchmark shares.
+enum BenchSupport {
+    /// The `turnout` executable that is running now, to launch servers from the same build.
+    static var turnoutExecutable: String {
+        ManagedProcess.currentExecutableDirectory.appendingPathComponent("turnout").path
+    }
+
+    static func warnIfDebug() {
+        #if DEBUG
+        printError("warning: this is a debug build; benchmark with `swift build -c release` and .build/release/turnout")
+        #endif
+    }
+
+    /// One JSON object with sorted keys; integers print without a fraction.
+    static func json(_ values: [String: Double]) -> String {
+        let fields = values.keys.sorted().map { key -> String in
+            let value = values[key] ?? 0
+            let text = value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(format: "%.4g", value)
+            return "\"\(key)\":\(text)"
+        }
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+
+    static func table(header: [String], rows: [[String]]) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        return all.map { row in
+            row.enumerated().map { $1.padding(toLength: widths[$0] + 2, withPad: " ", startingAt: 0) }.joined()
+        }.joined(separator: "\n")
+    }
+}
+
+/// `turnout bench <what>`.
+enum BenchCommand {
+    static let subcommand = Subcommand(name: "bench", summary: "Run a benchmark: wire") { arguments in
+        let benches: [Subcommand] = [
+            Subcommand(name: "wire", summary: "Echo round trips over loopback, against Redis", run: WireBench.run),
+        ]
+        return await Subcommand.dispatch(arguments, among: benches, toolName: "turnout bench",
+                                         summary: "Benchmarks (build with -c release). Each prints a table, or JSON with --json.")
+    }
+}

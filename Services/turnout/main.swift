@@ -1,0 +1,15 @@
+import Foundation
+import TurnoutRuntime
+
+/// `turnout`: the command-line tool. Each subcommand lives in its own file under Commands/ or Bench/.
+let subcommands: [Subcommand] = [
+    EchoServerCommand.subcommand,
+    HealthCommand.subcommand,
+    CallCommand.subcommand,
+    BenchCommand.subcommand,
+]
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let code = await Subcommand.dispatch(arguments, among: subcommands, toolName: "turnout",
+                                     summary: "Turnout: an LLM router that sends each prompt to a strong or a weak model.")
+exit(code)

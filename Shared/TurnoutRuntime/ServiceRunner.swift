@@ -1,0 +1,101 @@
+import Dispatch
+import Foundation
+import TurnoutTelemetry
+import TurnoutTransport
+import TurnoutWire
+
+/// Runs one wire service from `main`: options, logs, server, signals, graceful exit.
+///
+/// A service's `main` supplies its command spec and a function that builds its handlers;
+/// everything else (parsing, `--help`, binding, SIGTERM drain, SIGHUP reload) lives here.
+public enum ServiceRunner {
+    /// What a service hands back once built.
+    public struct Service: Sendable {
+        public var registry: HandlerRegistry
+        /// Called on SIGHUP, for reloading files.
+        public var reload: (@Sendable () async -> Void)?
+        /// Called after the server has drained, to flush and close resources.
+        public var stop: (@Sendable () async -> Void)?
+
+        public init(registry: HandlerRegistry, reload: (@Sendable () async -> Void)? = nil, stop: (@Sendable () async -> Void)? = nil) {
+            self.registry = registry
+            self.reload = reload
+            self.stop = stop
+        }
+    }
+
+    /// Parses the command line, builds the service, serves until SIGTERM or SIGINT, drains and exits 0.
+    /// Exits 2 on bad options and 1 when the service cannot start.
+    public static func main(
+        serviceName: String,
+        spec: CommandSpec,
+        arguments: [String] = Array(CommandLine.arguments.dropFirst()),
+        build: (ParsedOptions, Logger) async throws -> Service
+    ) async -> Never {
+        let options = parseOrExit(spec, arguments)
+        ProcessSetup.prepareForNetworking()
+        let logger: Logger
+        let configuration: ServerConfiguration
+        do throws(ConfigurationError) {
+            logger = try ServerOptions.logger(service: serviceName, options)
+            configuration = try ServerOptions.serverConfiguration(options)
+        } catch {
+            exitWithUsageError(spec, error)
+        }
+        let signals = SignalListener(signals: [SIGTERM, SIGINT, SIGHUP])
+        let service: Service
+        do {
+            service = try await build(options, logger)
+        } catch {
+            logger.error("could not start: \(error)")
+            exit(1)
+        }
+        let server: WireServer
+        do throws(TransportError) {
+            server = try WireServer(configuration: configuration, registry: service.registry, logger: logger)
+            try server.start()
+        } catch {
+            logger.error("could not listen on \(configuration.listen): \(error)")
+            exit(1)
+        }
+        let address = server.localAddress
+        logger.info("listening", [
+            "address": .string(address?.description ?? configuration.listen.description),
+            "port": .int(Int64(address?.port ?? configuration.listen.port)),
+            "pid": .int(Int64(getpid())),
+        ])
+        for await signal in signals.stream {
+            if signal == SIGHUP {
+                logger.info("SIGHUP: reloading")
+                await service.reload?()
+                continue
+            }
+            logger.info("draining", ["signal": .int(Int64(signal)), "drain_timeout_ms": .int(Int64(configuration.drainTimeout.nanoseconds / 1_000_000))])
+            break
+        }
+        await server.shutdown()
+        await service.stop?()
+        logger.info("stopped")
+        exit(0)
+    }
+
+    /// Parses options, printing help (exit 0) or the error (exit 2) when parsing does not yield options.
+    public static func parseOrExit(_ spec: CommandSpec, _ arguments: [String]) -> ParsedOptions {
+        do throws(ConfigurationError) {
+            return try spec.parse(arguments, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            exitWithUsageError(spec, error)
+        }
+    }
+
+    public static func exitWithUsageError(_ spec: CommandSpec, _ error: ConfigurationError) -> Never {
+        switch error {
+        case let .helpRequested(text):
+            print(text, terminator: "")
+            exit(0)
+        case let .invalid(message):
+            FileHandle.standardError.write(Data("\(spec.name): \(message)\n".utf8))
+            exit(2)
+        }
+    }
+}

@@ -1,0 +1,245 @@
+import CTurnoutSystem
+import Dispatch
+import Glibc
+import Synchronization
+import TurnoutTelemetry
+import TurnoutWire
+
+/// A server for the framed JSON protocol: epoll loops for I/O, a bounded pool for handlers.
+///
+/// It knows nothing of what the handlers do. Lifecycle: `start()` binds and serves;
+/// `shutdown()` stops accepting, reports NOT_SERVING, lets in-flight calls finish within the
+/// drain timeout, then closes every connection.
+public final class WireServer: Sendable {
+    public let configuration: ServerConfiguration
+    public let registry: HandlerRegistry
+    let logger: Logger
+    private let loops: [EventLoop]
+    private let pool: HandlerPool
+    private let state = Mutex(State())
+    private let totalInFlight = Atomic<Int>(0)
+    private let draining = Atomic<Bool>(false)
+    private let nextLoop = Atomic<Int>(0)
+
+    private struct State {
+        var listener: Acceptor?
+        var localAddress: SocketAddress?
+        var connections: [ObjectIdentifier: ServerConnection] = [:]
+        var started = false
+    }
+
+    public init(configuration: ServerConfiguration, registry: HandlerRegistry, logger: Logger) throws(TransportError) {
+        self.configuration = configuration
+        self.registry = registry
+        self.logger = logger
+        var loops: [EventLoop] = []
+        for index in 0..<max(1, configuration.ioThreads) {
+            loops.append(try EventLoop(name: "wire-io-\(index)"))
+        }
+        self.loops = loops
+        self.pool = HandlerPool(limit: configuration.maxConcurrentHandlers)
+    }
+
+    /// The bound address; meaningful after `start()`.
+    public var localAddress: SocketAddress? {
+        state.withLock { $0.localAddress }
+    }
+
+    public var health: HealthMonitor { registry.health }
+
+    /// Binds, listens and starts serving.
+    /// - Throws: `TransportError` when the address cannot be resolved or bound.
+    public func start() throws(TransportError) {
+        let addresses = try SocketAddress.resolve(configuration.listen, passive: true)
+        guard let address = addresses.first else {
+            throw .resolutionFailed(host: configuration.listen.host, reason: "no addresses")
+        }
+        let fd = try Socket.listen(on: address, backlog: configuration.backlog)
+        let bound = Socket.localAddress(fd) ?? address
+        for loop in loops { loop.start() }
+        let acceptor = Acceptor(server: self, loop: loops[0], fd: fd)
+        state.withLock {
+            $0.listener = acceptor
+            $0.localAddress = bound
+            $0.started = true
+        }
+        let sweepEvery = min(Duration.milliseconds(250), configuration.readTimeout / 4)
+        let registered = Mutex<TransportError?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        loops[0].execute {
+            do throws(TransportError) {
+                try self.loops[0].register(fd, events: EPOLLIN.rawValue, handler: acceptor)
+            } catch {
+                registered.withLock { $0 = error }
+            }
+            done.signal()
+        }
+        done.wait()
+        if let error = registered.withLock({ $0 }) {
+            close(fd)
+            throw error
+        }
+        for loop in loops {
+            loop.execute { self.scheduleSweep(on: loop, every: sweepEvery) }
+        }
+    }
+
+    /// Gracefully stops: no new connections, NOT_SERVING, in-flight calls drain, then close.
+    public func shutdown() async {
+        guard !draining.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        registry.health.setOverall(.notServing)
+        if let acceptor = state.withLock({ $0.listener }) {
+            loops[0].execute { acceptor.stop() }
+        }
+        let deadline = Deadline.after(configuration.drainTimeout)
+        while totalInFlight.load(ordering: .acquiring) > 0, !deadline.hasPassed {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        let abandoned = totalInFlight.load(ordering: .acquiring)
+        if abandoned > 0 {
+            logger.warning("drain timeout: closing with requests still in flight", ["in_flight": .int(abandoned)])
+        }
+        let connections = state.withLock { Array($0.connections.values) }
+        for connection in connections {
+            connection.loop.execute { connection.closeAfterFlushing(.shutdown) }
+        }
+        let closeDeadline = Deadline.after(milliseconds: 1000)
+        while state.withLock({ !$0.connections.isEmpty }), !closeDeadline.hasPassed {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        for connection in state.withLock({ Array($0.connections.values) }) {
+            connection.loop.execute { connection.close(.shutdown) }
+        }
+        for loop in loops { loop.stop() }
+    }
+
+    public var isDraining: Bool { draining.load(ordering: .acquiring) }
+
+    /// Open connections right now.
+    public var connectionCount: Int { state.withLock { $0.connections.count } }
+
+    // MARK: Connections (called by the acceptor and connections).
+
+    func accepted(fd: Int32, peer: String) {
+        let index = nextLoop.add(1, ordering: .relaxed).oldValue % loops.count
+        let loop = loops[index]
+        let connection = ServerConnection(server: self, loop: loop, fd: fd, peer: peer)
+        state.withLock { $0.connections[ObjectIdentifier(connection)] = connection }
+        let register: @Sendable () -> Void = {
+            do throws(TransportError) {
+                try connection.register()
+            } catch {
+                self.logger.error("could not register connection: \(error)", ["peer": .string(peer)])
+                connection.close(.shutdown)
+            }
+        }
+        if loop.inEventLoop { register() } else { loop.execute(register) }
+    }
+
+    func connectionClosed(_ connection: ServerConnection, reason: CloseReason) {
+        state.withLock { _ = $0.connections.removeValue(forKey: ObjectIdentifier(connection)) }
+        switch reason {
+        case .peerClosed, .shutdown, .closedAfterFlush:
+            logger.debug("connection closed", ["peer": .string(connection.peer), "reason": .string(reason.description)])
+        default:
+            logger.info("connection closed", ["peer": .string(connection.peer), "reason": .string(reason.description)])
+        }
+    }
+
+    private func scheduleSweep(on loop: EventLoop, every interval: Duration) {
+        guard !(draining.load(ordering: .relaxed) && connectionCount == 0) else { return }
+        loop.schedule(after: interval) { [self] in
+            sweep(loop)
+            scheduleSweep(on: loop, every: interval)
+        }
+    }
+
+    /// Closes this loop's connections that stalled mid-frame or sat idle too long.
+    private func sweep(_ loop: EventLoop) {
+        let now = Deadline.nowNanos()
+        let readLimit = configuration.readTimeout.nanoseconds
+        let idleLimit = configuration.idleTimeout.nanoseconds
+        let mine = state.withLock { $0.connections.values.filter { $0.loop === loop } }
+        for connection in mine {
+            let quiet = now &- connection.lastReadNanos
+            if connection.hasPartialFrame, quiet > readLimit {
+                connection.close(.readTimeout)
+            } else if !connection.hasPartialFrame, connection.inFlight.load(ordering: .relaxed) == 0, quiet > idleLimit {
+                connection.close(.idleTimeout)
+            }
+        }
+    }
+
+    // MARK: Requests.
+
+    /// Parses one frame and either answers it at once (errors) or queues its handler.
+    func handleFrame(_ payload: [UInt8], from connection: ServerConnection) {
+        let arrival = Deadline.nowNanos()
+        let request: RequestEnvelope
+        do {
+            request = try RequestEnvelope.parse(payload)
+        } catch {
+            respond(to: connection, ResponseEnvelope(id: error.requestID ?? 0, error: RPCError(.invalidArgument, error.message)))
+            return
+        }
+        guard let entry = registry.entry(for: request.method) else {
+            respond(to: connection, ResponseEnvelope(id: request.id, error: RPCError(
+                .unimplemented, "unknown method \"\(request.method)\" (Reflection/List lists the methods served)")))
+            return
+        }
+        if draining.load(ordering: .relaxed), entry.descriptor.service != "Health" {
+            respond(to: connection, ResponseEnvelope(id: request.id, error: RPCError(.unavailable, "server is shutting down")))
+            return
+        }
+        let deadline = request.deadlineMilliseconds.map {
+            Deadline(uptimeNanoseconds: arrival &+ UInt64(min($0, 1e12) * 1_000_000))
+        }
+        if let deadline, deadline.uptimeNanoseconds <= arrival {
+            respond(to: connection, ResponseEnvelope(id: request.id, error: expired(request)))
+            return
+        }
+        connection.requestStarted()
+        totalInFlight.add(1, ordering: .relaxed)
+        let context = CallContext(method: request.method, requestID: request.id, metadata: request.metadata, deadline: deadline, peer: connection.peer)
+        pool.submit { [self] in
+            let response: ResponseEnvelope
+            if let deadline, deadline.hasPassed {
+                response = ResponseEnvelope(id: request.id, error: expired(request))
+            } else {
+                let outcome = await registry.invoke(entry, body: request.body, context: context)
+                if let error = outcome.error, error.code == .internal || error.code == .unknown || error.code == .dataLoss {
+                    logger.error("handler failed", ["method": .string(request.method), "error": .string(error.description)])
+                }
+                response = ResponseEnvelope(id: request.id, code: outcome.code, message: outcome.message, body: outcome.body)
+            }
+            respond(to: connection, response)
+            connection.requestFinished()
+            totalInFlight.subtract(1, ordering: .relaxed)
+        }
+    }
+
+    private func expired(_ request: RequestEnvelope) -> RPCError {
+        RPCError(.deadlineExceeded, "deadline of \(request.deadlineMilliseconds ?? 0) ms passed before \(request.method) ran")
+    }
+
+    private func respond(to connection: ServerConnection, _ response: ResponseEnvelope) {
+        var bytes: [UInt8] = []
+        response.encodeFrame(into: &bytes)
+        let size = bytes.count - 4
+        if size > configuration.maxFrameSize {
+            bytes.removeAll()
+            ResponseEnvelope(id: response.id, error: RPCError(
+                .resourceExhausted, "response of \(size) bytes exceeds the frame limit of \(configuration.maxFrameSize) bytes"
+            )).encodeFrame(into: &bytes)
+        }
+        connection.send(bytes)
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds, clamped at zero.
+    public var nanoseconds: UInt64 {
+        let (seconds, attoseconds) = components
+        return UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
+    }
+}

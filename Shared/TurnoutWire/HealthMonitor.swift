@@ -1,0 +1,72 @@
+import Synchronization
+
+/// Whether a server, or one service in it, takes traffic. Mirrors gRPC's health protocol.
+public enum ServingStatus: String, Sendable, Codable {
+    case serving = "SERVING"
+    case notServing = "NOT_SERVING"
+}
+
+/// The serving status a server reports through `Health/Check`.
+///
+/// Services flip it (an embedder is NOT_SERVING until its model is loaded); the server flips it
+/// to NOT_SERVING when draining, so balancers stop sending before connections close.
+public final class HealthMonitor: Sendable {
+    private struct State {
+        var overall: ServingStatus
+        var services: [String: ServingStatus]
+    }
+
+    private let state: Mutex<State>
+
+    public init(initial: ServingStatus = .serving) {
+        state = Mutex(State(overall: initial, services: [:]))
+    }
+
+    public func setOverall(_ status: ServingStatus) {
+        state.withLock { $0.overall = status }
+    }
+
+    /// Sets one service's own status; a service with none reports the overall status.
+    public func setStatus(_ status: ServingStatus, forService service: String) {
+        state.withLock { $0.services[service] = status }
+    }
+
+    public var overall: ServingStatus {
+        state.withLock { $0.overall }
+    }
+
+    /// A service's status: NOT_SERVING whenever the server as a whole is, otherwise its own.
+    public func status(forService service: String) -> ServingStatus? {
+        state.withLock { state in
+            guard let own = state.services[service] else { return nil }
+            return state.overall == .notServing ? .notServing : own
+        }
+    }
+}
+
+/// `Health/Check` request: no service means the server as a whole.
+public struct HealthCheckRequest: Codable, Sendable {
+    public var service: String?
+    public init(service: String? = nil) { self.service = service }
+}
+
+public struct HealthCheckResponse: Codable, Sendable {
+    public var status: ServingStatus
+    public init(status: ServingStatus) { self.status = status }
+}
+
+/// `Reflection/List` response.
+public struct ReflectionListResponse: Codable, Sendable {
+    public struct Method: Codable, Sendable, Equatable {
+        public var name: String
+        public var idempotent: Bool
+    }
+
+    public var services: [String]
+    public var methods: [Method]
+}
+
+/// An empty body, for methods that take or return nothing.
+public struct EmptyMessage: Codable, Sendable, Equatable {
+    public init() {}
+}

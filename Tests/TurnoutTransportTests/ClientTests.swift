@@ -1,0 +1,240 @@
+import Foundation
+import Synchronization
+import Testing
+import TurnoutRuntime
+import TurnoutTestSupport
+import TurnoutTransport
+import TurnoutWire
+
+@Suite struct ClientTests {
+    @Test func threeServersOneKilledMidRunAndEveryIdempotentCallSucceeds() async throws {
+        var servers: [EchoProcesses.Running] = []
+        for _ in 0..<3 { servers.append(try await EchoProcesses.start()) }
+        defer { for server in servers { server.process.terminate() } }
+        let client = try WireClient.forTesting(servers.map(\.target)) { $0.maxAttempts = 4 }
+        defer { client.shutdown() }
+        let victim = servers[1]
+        let completed = TestCounter()
+        let pids = Locked<[Int32: Int]>([:])
+        let failures = Locked<[String]>([])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<16 {
+                group.addTask {
+                    for _ in 0..<60 {
+                        do {
+                            let reply = try await client.call(
+                                EchoService.sleep, EchoService.SleepRequest(ms: 5), as: EchoService.SleepResponse.self,
+                                deadline: .after(.seconds(10)))
+                            pids.withLock { $0[reply.pid, default: 0] += 1 }
+                            completed.increment()
+                        } catch {
+                            failures.withLock { $0.append("worker \(worker): \(error)") }
+                        }
+                    }
+                }
+            }
+            group.addTask {
+                while completed.value < 300 { try await Task.sleep(for: .milliseconds(2)) }
+                victim.process.killHard()
+            }
+            try await group.waitForAll()
+        }
+        #expect(failures.value == [])
+        #expect(completed.value == 16 * 60)
+        #expect(await victim.process.exited() == 128 + SIGKILL)
+        let spread = pids.value
+        #expect(spread.count == 3, "every server took calls before the kill: \(spread)")
+        for server in [servers[0], servers[2]] {
+            #expect((spread[server.process.pid] ?? 0) > 100)
+        }
+    }
+
+    @Test func deadlinesPropagateToDownstreamCalls() async throws {
+        let downstream = try InProcessServer(registry: {
+            var registry = HandlerRegistry()
+            registry.register(Probe.remaining) { (_: EmptyMessage, context: CallContext) async throws -> Probe.Remaining in
+                Probe.Remaining(ms: context.deadline?.remainingMilliseconds ?? -1)
+            }
+            return registry
+        }())
+        let downstreamClient = try WireClient.forTesting([downstream.target]) { $0.defaultTimeout = nil }
+        let upstream = try InProcessServer(registry: {
+            var registry = HandlerRegistry()
+            registry.register(Probe.relay) { (_: EmptyMessage, _: CallContext) async throws -> Probe.Remaining in
+                try await Task.sleep(for: .milliseconds(100))
+                return try await downstreamClient.call(Probe.remaining, EmptyMessage(), as: Probe.Remaining.self)
+            }
+            return registry
+        }())
+        let client = try WireClient.forTesting([upstream.target])
+        let seen = try await client.call(Probe.relay, EmptyMessage(), as: Probe.Remaining.self, deadline: .after(.milliseconds(1000)))
+        // 1000 ms at the first hop, minus the 100 ms the relay spent before calling on.
+        #expect(seen.ms > 0)
+        #expect(seen.ms <= 910)
+        // Without a deadline of its own, the downstream call carries none.
+        let direct = try await downstreamClient.call(Probe.remaining, EmptyMessage(), as: Probe.Remaining.self)
+        #expect(direct.ms == -1)
+        client.shutdown()
+        downstreamClient.shutdown()
+        await upstream.stop()
+        await downstream.stop()
+    }
+
+    @Test func onlyIdempotentMethodsAreRetried() async throws {
+        let calls = TestCounter()
+        var registry = HandlerRegistry()
+        for idempotent in [true, false] {
+            let method = MethodDescriptor(service: "Flaky", method: idempotent ? "Safe" : "Unsafe", idempotent: idempotent)
+            registry.register(method) { (_: EmptyMessage, _: CallContext) async throws -> EmptyMessage in
+                calls.increment()
+                throw RPCError(.unavailable, "overloaded")
+            }
+        }
+        let server = try InProcessServer(registry: registry)
+        let client = try WireClient.forTesting([server.target]) { $0.maxAttempts = 3 }
+        await #expect(throws: RPCError.self) {
+            try await client.call(MethodDescriptor(service: "Flaky", method: "Unsafe", idempotent: false), EmptyMessage(), as: EmptyMessage.self)
+        }
+        #expect(calls.value == 1)
+        await #expect(throws: RPCError.self) {
+            try await client.call(MethodDescriptor(service: "Flaky", method: "Safe", idempotent: true), EmptyMessage(), as: EmptyMessage.self)
+        }
+        #expect(calls.value == 1 + 3)
+        client.shutdown()
+        await server.stop()
+    }
+
+    @Test func nonRetryableStatusesAreNotRetried() async throws {
+        let calls = TestCounter()
+        var registry = HandlerRegistry()
+        let method = MethodDescriptor(service: "Strict", method: "Check", idempotent: true)
+        registry.register(method) { (_: EmptyMessage, _: CallContext) async throws -> EmptyMessage in
+            calls.increment()
+            throw RPCError(.invalidArgument, "bad")
+        }
+        let server = try InProcessServer(registry: registry)
+        let client = try WireClient.forTesting([server.target])
+        do {
+            _ = try await client.call(method, EmptyMessage(), as: EmptyMessage.self)
+            Issue.record("call should fail")
+        } catch {
+            #expect(error.code == .invalidArgument)
+            #expect(error.message == "bad")
+        }
+        #expect(calls.value == 1)
+        client.shutdown()
+        await server.stop()
+    }
+
+    @Test func aDeadEndpointIsEjectedAndCallsFlowToTheLiveOne() async throws {
+        let live = try InProcessServer(registry: ServerBadInputTests.registry())
+        let dead = try InProcessServer(registry: ServerBadInputTests.registry())
+        let deadTarget = dead.target
+        await dead.stop()
+        let client = try WireClient.forTesting([live.target, deadTarget]) { $0.maxAttempts = 1 }
+        var failures = 0
+        for _ in 0..<200 {
+            do {
+                _ = try await client.callRaw(MethodDescriptor(service: "Echo", method: "Echo", idempotent: false), body: Array("{}".utf8))
+            } catch {
+                #expect(error.code == .unavailable)
+                failures += 1
+            }
+        }
+        // One failure ejects the dead endpoint for at least 100 ms; the loop takes far less per call.
+        #expect(failures >= 0)
+        #expect(failures <= 5)
+        client.shutdown()
+        await live.stop()
+    }
+
+    @Test func endpointsFollowReResolution() async throws {
+        let first = try InProcessServer(registry: ServerBadInputTests.registry())
+        let second = try InProcessServer(registry: ServerBadInputTests.registry())
+        let firstAddresses = try SocketAddress.resolve(first.target)
+        let bothAddresses = firstAddresses + (try SocketAddress.resolve(second.target))
+        let answer = Locked<[SocketAddress]>(firstAddresses)
+        let client = try WireClient.forTesting([HostPort(host: "scorer.internal", port: 7102)]) { configuration in
+            configuration.resolveInterval = .milliseconds(50)
+            configuration.resolver = { _ in answer.withLock { $0 } }
+        }
+        #expect(client.endpointAddresses == firstAddresses.map(\.description))
+        answer.withLock { $0 = bothAddresses }
+        try await waitUntil { client.endpointAddresses.count == 2 }
+        let secondOnly = try SocketAddress.resolve(second.target)
+        answer.withLock { $0 = secondOnly }
+        try await waitUntil { client.endpointAddresses == secondOnly.map(\.description) }
+        await first.stop()
+        // Every call now reaches the second server, although the first is gone.
+        for _ in 0..<20 {
+            _ = try await client.callRaw(EchoService.echo, body: Array("{}".utf8))
+        }
+        client.shutdown()
+        await second.stop()
+    }
+
+    @Test func oversizeRequestsFailLocallyWithoutBeingSent() async throws {
+        let calls = TestCounter()
+        let server = try InProcessServer(registry: ServerBadInputTests.registry(counter: calls))
+        let client = try WireClient.forTesting([server.target]) { $0.maxFrameSize = 128 }
+        let body = Array(("{\"pad\":\"" + String(repeating: "y", count: 200) + "\"}").utf8)
+        do {
+            _ = try await client.callRaw(EchoService.echo, body: body)
+            Issue.record("call should fail")
+        } catch {
+            #expect(error.code == .resourceExhausted)
+            #expect(error.message.contains("frame limit of 128"))
+        }
+        _ = try await client.callRaw(MethodDescriptor(service: "Test", method: "Count", idempotent: true), body: Array("{}".utf8))
+        #expect(calls.value == 1)
+        client.shutdown()
+        await server.stop()
+    }
+
+    @Test func callerDeadlineAndCancellationEndTheWait() async throws {
+        let server = try InProcessServer(registry: ServerBadInputTests.registry())
+        let client = try WireClient.forTesting([server.target])
+        let started = ContinuousClock.now
+        do {
+            _ = try await client.call(EchoService.sleep, EchoService.SleepRequest(ms: 2000), as: EchoService.SleepResponse.self, deadline: .after(.milliseconds(100)))
+            Issue.record("call should time out")
+        } catch {
+            #expect(error.code == .deadlineExceeded)
+        }
+        #expect(ContinuousClock.now - started < .milliseconds(1500))
+        let task = Task {
+            try await client.call(EchoService.sleep, EchoService.SleepRequest(ms: 2000), as: EchoService.SleepResponse.self)
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        task.cancel()
+        do {
+            _ = try await task.value
+            Issue.record("call should be cancelled")
+        } catch let error as RPCError {
+            #expect(error.code == .cancelled)
+        }
+        client.shutdown()
+        await server.stop()
+    }
+
+    @Test func noReachableEndpointIsUnavailable() async throws {
+        let client = try WireClient.forTesting([HostPort(host: "127.0.0.1", port: 1)]) { $0.maxAttempts = 2 }
+        do {
+            _ = try await client.callRaw(EchoService.echo, body: Array("{}".utf8))
+            Issue.record("call should fail")
+        } catch {
+            #expect(error.code == .unavailable)
+            #expect(error.message.contains("127.0.0.1:1"))
+        }
+        client.shutdown()
+    }
+}
+
+enum Probe {
+    static let remaining = MethodDescriptor(service: "Probe", method: "Remaining", idempotent: true)
+    static let relay = MethodDescriptor(service: "Probe", method: "Relay", idempotent: true)
+
+    struct Remaining: Codable, Sendable {
+        var ms: Int64
+    }
+}

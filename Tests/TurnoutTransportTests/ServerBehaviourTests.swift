@@ -1,0 +1,104 @@
+import Foundation
+import Synchronization
+import Testing
+import TurnoutRuntime
+import TurnoutTestSupport
+import TurnoutTransport
+import TurnoutWire
+
+@Suite struct ServerBehaviourTests {
+    @Test func pipelinedRequestsAreAnsweredOutOfOrderAndMatchedById() async throws {
+        let server = try InProcessServer(registry: ServerBadInputTests.registry())
+        let connection = try RawWireConnection(port: server.port)
+        var burst: [UInt8] = []
+        for id in 1...50 {
+            // Earlier ids sleep longer, so answers come back in reverse.
+            RequestEnvelope(id: UInt64(id), method: "Echo/Sleep", body: Array("{\"ms\":\((51 - id) * 4)}".utf8)).encodeFrame(into: &burst)
+        }
+        try await connection.send(burst)
+        var order: [UInt64] = []
+        for _ in 1...50 {
+            let response = try #require(try await connection.readResponse())
+            #expect(response.code == .ok)
+            order.append(response.id)
+        }
+        #expect(Set(order) == Set(1...50))
+        #expect(order != Array(1...50))
+        await server.stop()
+    }
+
+    @Test func aConnectionOverItsInFlightLimitStopsBeingReadUntilItDrains() async throws {
+        let running = TestCounter()
+        var registry = HandlerRegistry()
+        let slow = MethodDescriptor(service: "Test", method: "Slow", idempotent: true)
+        registry.register(slow) { (_: EmptyMessage, _: CallContext) async throws -> EmptyMessage in
+            running.increment()
+            try await Task.sleep(for: .milliseconds(20))
+            running.decrement()
+            return EmptyMessage()
+        }
+        let server = try InProcessServer(registry: registry) { $0.maxInFlightPerConnection = 4 }
+        let connection = try RawWireConnection(port: server.port)
+        var burst: [UInt8] = []
+        for id in 1...40 { RequestEnvelope(id: UInt64(id), method: "Test/Slow").encodeFrame(into: &burst) }
+        try await connection.send(burst)
+        var answered = Set<UInt64>()
+        for _ in 1...40 {
+            let response = try #require(try await connection.readResponse())
+            #expect(response.code == .ok)
+            answered.insert(response.id)
+        }
+        #expect(answered.count == 40)
+        #expect(running.peak <= 4)
+        #expect(running.peak >= 2)
+        await server.stop()
+    }
+
+    @Test func aSlowHandlerDoesNotStallOtherConnections() async throws {
+        let server = try InProcessServer(registry: ServerBadInputTests.registry())
+        let slow = try RawWireConnection(port: server.port)
+        try await slow.send(RequestEnvelope(id: 1, method: "Echo/Sleep", body: Array("{\"ms\":2000}".utf8)))
+        let client = try WireClient.forTesting([server.target])
+        for _ in 0..<20 {
+            let status = try await client.call(.healthCheck, HealthCheckRequest(), as: HealthCheckResponse.self)
+            #expect(status.status == .serving)
+        }
+        // The sleeping call is still in flight: health checks did not wait for it.
+        #expect(server.server.connectionCount == 2)
+        #expect(try await slow.readResponse(timeout: .seconds(5))?.code == .ok)
+        client.shutdown()
+        await server.stop()
+    }
+
+    @Test func shutdownDrainsInFlightCallsAndRefusesNewOnes() async throws {
+        let server = try InProcessServer(registry: ServerBadInputTests.registry()) { $0.drainTimeout = .seconds(5) }
+        let busy = try RawWireConnection(port: server.port)
+        let probe = try RawWireConnection(port: server.port)
+        try await busy.send(RequestEnvelope(id: 1, method: "Echo/Sleep", body: Array("{\"ms\":400}".utf8)))
+        try await Task.sleep(for: .milliseconds(50))
+        let shutdown = Task { await server.stop() }
+        try await waitUntil { server.server.isDraining }
+        try await probe.send(RequestEnvelope(id: 7, method: "Health/Check"))
+        let health = try #require(try await probe.readResponse())
+        #expect(try WireCoding.decode(HealthCheckResponse.self, from: health.body).status == .notServing)
+        try await probe.send(RequestEnvelope(id: 8, method: "Echo/Echo"))
+        #expect(try await probe.readResponse()?.code == .unavailable)
+        let finished = try #require(try await busy.readResponse())
+        #expect(finished.code == .ok)
+        #expect(finished.id == 1)
+        await shutdown.value
+        #expect(try await busy.waitForClose(timeout: .seconds(3)))
+    }
+
+    @Test func sigtermDrainsAndExitsZero() async throws {
+        let echo = try await EchoProcesses.start()
+        let connection = try RawWireConnection(port: echo.port)
+        try await connection.send(RequestEnvelope(id: 1, method: "Echo/Sleep", body: Array("{\"ms\":300}".utf8)))
+        try await Task.sleep(for: .milliseconds(50))
+        kill(echo.process.pid, SIGTERM)
+        let response = try #require(try await connection.readResponse())
+        #expect(response.code == .ok)
+        #expect(await echo.process.exited() == 0)
+        #expect(echo.process.logLines.contains { $0.contains("\"msg\":\"stopped\"") })
+    }
+}
