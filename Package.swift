@@ -61,6 +61,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "TurnoutRuntimeTests",
+            dependencies: ["TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime"],
+            path: "Tests/TurnoutRuntimeTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "TurnoutTransportTests",
             dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime", "TurnoutTestSupport"],
             path: "Tests/TurnoutTransportTests",

@@ -36,6 +36,7 @@ public final class ManagedProcess: Sendable {
     public let arguments: [String]
     private let state = Mutex(State())
     private let ready = DispatchSemaphore(value: 0)
+    private let outputDone = DispatchSemaphore(value: 0)
 
     /// Launches `executable` with `arguments` (and `environment`, else this process's);
     /// stderr is parsed and appended to `logFile` when given; stdout goes to `logFile` too, or nowhere.
@@ -137,7 +138,7 @@ public final class ManagedProcess: Sendable {
         return status
     }
 
-    /// Blocks until the process ends and returns its status.
+    /// Blocks until the process ends and its last log lines are read, and returns its status.
     @discardableResult
     public func waitForExit() -> Int32 {
         if let status = state.withLock({ $0.exitStatus }) { return status }
@@ -145,6 +146,8 @@ public final class ManagedProcess: Sendable {
         while waitpid(pid, &raw, 0) < 0, errno == EINTR {}
         let status = Self.decode(raw)
         state.withLock { $0.exitStatus = status }
+        // A grandchild could hold stderr open forever; the lines come within moments or not at all.
+        if outputDone.wait(timeout: .now() + .seconds(2)) == .success { outputDone.signal() }
         return status
     }
 
@@ -192,6 +195,7 @@ public final class ManagedProcess: Sendable {
             return state.port != nil
         }
         if !wasReady { ready.signal() }
+        outputDone.signal()
     }
 
     private func record(_ line: String) {

@@ -46,12 +46,18 @@ public struct ParsedOptions: Sendable {
 
     public static func parseDuration(_ text: String) -> Duration? {
         let units: [(String, Double)] = [("ms", 1e-3), ("us", 1e-6), ("s", 1), ("m", 60), ("h", 3600)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            guard let number = Double(text.dropLast(suffix.count)), number >= 0, number.isFinite else { return nil }
-            return .nanoseconds(Int64(number * scale * 1e9))
+        var number = Double(text)
+        var scale = 1.0
+        for (suffix, unitScale) in units where text.hasSuffix(suffix) {
+            number = Double(text.dropLast(suffix.count))
+            scale = unitScale
+            break
         }
-        guard let seconds = Double(text), seconds >= 0, seconds.isFinite else { return nil }
-        return .nanoseconds(Int64(seconds * 1e9))
+        guard let number, number >= 0 else { return nil }
+        let nanoseconds = (number * scale * 1e9).rounded()
+        // Beyond about 290 years Int64 nanoseconds overflow; such input is a mistake, not a wish.
+        guard nanoseconds.isFinite, nanoseconds < 9e18 else { return nil }
+        return .nanoseconds(Int64(nanoseconds))
     }
 
     public func hostPort(_ name: String) throws(ConfigurationError) -> HostPort {
