@@ -24,6 +24,8 @@ let package = Package(
         .target(name: "TurnoutWire", path: "Shared/TurnoutWire", swiftSettings: strictSettings),
         // Telemetry: structured logs (and, later, metrics).
         .target(name: "TurnoutTelemetry", path: "Shared/TurnoutTelemetry", swiftSettings: strictSettings),
+        // Storage: SQLite in WAL mode, with recovery from damaged files.
+        .target(name: "TurnoutStorage", dependencies: ["CSQLite"], path: "Shared/TurnoutStorage", swiftSettings: strictSettings),
         // Transport: epoll event loops, the wire server and the client pool. Knows nothing of routers.
         .target(
             name: "TurnoutTransport",
@@ -58,6 +60,12 @@ let package = Package(
             name: "TurnoutWireTests",
             dependencies: ["TurnoutWire"],
             path: "Tests/TurnoutWireTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TurnoutStorageTests",
+            dependencies: ["TurnoutStorage"],
+            path: "Tests/TurnoutStorageTests",
             swiftSettings: strictSettings
         ),
         .testTarget(
