@@ -18,6 +18,7 @@ let package = Package(
         .target(name: "CTurnoutSystem", path: "Shared/CTurnoutSystem"),
         .systemLibrary(name: "CSQLite", path: "Shared/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCurl", path: "Shared/CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "CCurlShim", dependencies: ["CCurl"], path: "Shared/CCurlShim"),
         .systemLibrary(name: "COpenBLAS", path: "Shared/COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
 
         // Protocol core: frames, envelopes, status codes, handler registry. Knows nothing of sockets.
@@ -26,6 +27,20 @@ let package = Package(
         .target(name: "TurnoutTelemetry", path: "Shared/TurnoutTelemetry", swiftSettings: strictSettings),
         // Storage: SQLite in WAL mode, with recovery from damaged files.
         .target(name: "TurnoutStorage", dependencies: ["CSQLite"], path: "Shared/TurnoutStorage", swiftSettings: strictSettings),
+        // The embedding service's logic: cache, batching, backends, handlers.
+        .target(
+            name: "TurnoutEmbedder",
+            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutStorage", "TurnoutTransport"],
+            path: "Shared/TurnoutEmbedder",
+            swiftSettings: strictSettings
+        ),
+        // HTTP client on libcurl's multi interface: one thread, many transfers, streaming.
+        .target(
+            name: "TurnoutHTTPClient",
+            dependencies: ["CCurl", "CCurlShim"],
+            path: "Shared/TurnoutHTTPClient",
+            swiftSettings: strictSettings
+        ),
         // Transport: epoll event loops, the wire server and the client pool. Knows nothing of routers.
         .target(
             name: "TurnoutTransport",
@@ -66,6 +81,12 @@ let package = Package(
             name: "TurnoutStorageTests",
             dependencies: ["TurnoutStorage"],
             path: "Tests/TurnoutStorageTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TurnoutHTTPClientTests",
+            dependencies: ["TurnoutHTTPClient", "TurnoutTestSupport"],
+            path: "Tests/TurnoutHTTPClientTests",
             swiftSettings: strictSettings
         ),
         .testTarget(

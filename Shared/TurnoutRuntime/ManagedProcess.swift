@@ -200,8 +200,9 @@ public final class ManagedProcess: Sendable {
 
     private func record(_ line: String) {
         var port: Int?
-        if line.contains("\"msg\":\"listening\""),
-           let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] {
+        if line.contains("listening"),
+           let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+           object["msg"] as? String == "listening" {
             port = object["port"] as? Int
         }
         let signal = state.withLock { state -> Bool in

@@ -56,9 +56,9 @@ public final class SQLiteDatabase {
     }
 
     /// Runs `body` in a transaction: committed if it returns, rolled back if it throws.
-    public func transaction<T>(_ body: () throws -> T) throws -> T {
+    public func transaction<T>(_ body: () throws(StorageError) -> T) throws(StorageError) -> T {
         try execute("BEGIN IMMEDIATE")
-        do {
+        do throws(StorageError) {
             let value = try body()
             try execute("COMMIT")
             return value

@@ -46,7 +46,7 @@ import TurnoutStorage
         mode.reset()
         try database.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v BLOB, n INTEGER, d REAL)")
         let insert = try database.prepare("INSERT INTO t VALUES (?, ?, ?, ?)")
-        try database.transaction {
+        try database.transaction { () throws(StorageError) in
             for i in 0..<10 {
                 insert.bind("key\(i)", at: 1)
                 insert.bind(blob: [UInt8(i), 0, 255], at: 2)
@@ -55,12 +55,11 @@ import TurnoutStorage
                 try insert.run()
             }
         }
-        struct Boom: Error {}
-        #expect(throws: Boom.self) {
-            try database.transaction {
+        #expect(throws: StorageError.self) {
+            try database.transaction { () throws(StorageError) in
                 insert.bind("key-rolled-back", at: 1)
                 try insert.run()
-                throw Boom()
+                throw StorageError(code: 1, message: "boom", path: path)
             }
         }
         let query = try database.prepare("SELECT k, v, n, d FROM t ORDER BY n")

@@ -1,0 +1,189 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Merges concurrent embedding work into few, well-filled forward passes.
+///
+/// One sgemm over 32 sequences costs far less than 32 over one each, so requests that arrive
+/// within a short window (about 2 ms) share a pass, up to a budget of padded tokens.
+/// Sequences are grouped by length so padding stays small, starting from the one that has
+/// waited longest so that long prompts are never starved by a stream of short ones.
+/// Forward passes run on a dedicated thread: they block for milliseconds and must not
+/// occupy Swift's cooperative pool, which serves every other request.
+public final class DynamicBatcher: Sendable {
+    public struct Configuration: Sendable {
+        /// How long the first sequence of a batch waits for company.
+        public var maxWait: Duration = .milliseconds(2)
+        /// Largest `sequences x longest length` per pass.
+        public var tokenBudget = 8192
+        public var maxBatchSize = 64
+
+        public init() {}
+    }
+
+    /// What one forward pass did, for metrics.
+    public struct PassReport: Sendable {
+        public let sequences: Int
+        public let paddedTokens: Int
+        public let realTokens: Int
+        public let seconds: Double
+    }
+
+    public typealias Encoder = @Sendable ([[Int32]]) -> [[Float]]
+
+    private final class Request: @unchecked Sendable {
+        // @unchecked Sendable: mutated only by the worker thread, then handed over once via the continuation.
+        var vectors: [[Float]]
+        var remaining: Int
+        let continuation: CheckedContinuation<[[Float]], Never>
+
+        init(count: Int, continuation: CheckedContinuation<[[Float]], Never>) {
+            vectors = Array(repeating: [], count: count)
+            remaining = count
+            self.continuation = continuation
+        }
+    }
+
+    private struct Item {
+        let tokens: [Int32]
+        let request: Request
+        let index: Int
+        let arrival: UInt64
+    }
+
+    private struct State {
+        var pending: [Item] = []
+        var running = true
+    }
+
+    public let configuration: Configuration
+    private let encoder: Encoder
+    private let onPass: @Sendable (PassReport) -> Void
+    private let state = Mutex(State())
+    private let signal = DispatchSemaphore(value: 0)
+    private let stopped = DispatchSemaphore(value: 0)
+
+    public init(configuration: Configuration = Configuration(), encoder: @escaping Encoder, onPass: @escaping @Sendable (PassReport) -> Void = { _ in }) {
+        self.configuration = configuration
+        self.encoder = encoder
+        self.onPass = onPass
+        let thread = Thread { [self] in
+            work()
+            stopped.signal()
+        }
+        thread.name = "embedding-batcher"
+        thread.stackSize = 4 << 20
+        thread.start()
+    }
+
+    /// Embeds `sequences` (token ids), sharing forward passes with concurrent callers.
+    public func embed(_ sequences: [[Int32]]) async -> [[Float]] {
+        guard !sequences.isEmpty else { return [] }
+        return await withCheckedContinuation { continuation in
+            let request = Request(count: sequences.count, continuation: continuation)
+            let now = DispatchTime.now().uptimeNanoseconds
+            state.withLock { state in
+                for (index, tokens) in sequences.enumerated() {
+                    state.pending.append(Item(tokens: tokens, request: request, index: index, arrival: now))
+                }
+            }
+            signal.signal()
+        }
+    }
+
+    /// Finishes queued work, then stops the worker thread.
+    public func shutdown() {
+        let wasRunning = state.withLock { state -> Bool in
+            defer { state.running = false }
+            return state.running
+        }
+        guard wasRunning else { return }
+        signal.signal()
+        stopped.wait()
+    }
+
+    private func work() {
+        let maxWait = configuration.maxWait.components.seconds * 1_000_000_000 + configuration.maxWait.components.attoseconds / 1_000_000_000
+        while true {
+            let (batch, keepRunning, waitNanos) = nextBatch(maxWaitNanos: UInt64(max(0, maxWait)))
+            if let batch {
+                run(batch)
+                continue
+            }
+            if !keepRunning { return }
+            if let waitNanos {
+                _ = signal.wait(timeout: .now() + .nanoseconds(Int(waitNanos)))
+            } else {
+                signal.wait()
+            }
+        }
+    }
+
+    /// The next batch if one is due; otherwise how long to wait for more (nil: until signalled).
+    private func nextBatch(maxWaitNanos: UInt64) -> (batch: [Item]?, running: Bool, wait: UInt64?) {
+        state.withLock { state in
+            guard !state.pending.isEmpty else { return (nil, state.running, nil) }
+            let now = DispatchTime.now().uptimeNanoseconds
+            let oldest = state.pending.min { $0.arrival < $1.arrival }?.arrival ?? now
+            let waited = now &- oldest
+            let paddedAll = state.pending.count * (state.pending.map(\.tokens.count).max() ?? 0)
+            let full = paddedAll >= configuration.tokenBudget || state.pending.count >= configuration.maxBatchSize
+            if waited < maxWaitNanos, !full, state.running {
+                return (nil, true, maxWaitNanos - waited)
+            }
+            let chosen = chooseBatch(state.pending)
+            var remaining: [Item] = []
+            var batch: [Item] = []
+            for (position, item) in state.pending.enumerated() {
+                if chosen.contains(position) { batch.append(item) } else { remaining.append(item) }
+            }
+            state.pending = remaining
+            return (batch, true, nil)
+        }
+    }
+
+    /// Positions of a length-homogeneous group around the longest-waiting sequence that fits the budget.
+    private func chooseBatch(_ pending: [Item]) -> Set<Int> {
+        let order = pending.indices.sorted { pending[$0].tokens.count < pending[$1].tokens.count }
+        guard let anchorPosition = order.indices.min(by: { pending[order[$0]].arrival < pending[order[$1]].arrival }) else { return [] }
+        var low = anchorPosition
+        var high = anchorPosition
+        func cost(_ low: Int, _ high: Int) -> Int {
+            (high - low + 1) * pending[order[high]].tokens.count
+        }
+        while high - low + 1 < configuration.maxBatchSize {
+            let canGrowDown = low > 0 && cost(low - 1, high) <= configuration.tokenBudget
+            let canGrowUp = high + 1 < order.count && cost(low, high + 1) <= configuration.tokenBudget
+            if canGrowDown, canGrowUp {
+                // Prefer the neighbour whose length is closer to the group's, to keep padding small.
+                let downGap = pending[order[low]].tokens.count - pending[order[low - 1]].tokens.count
+                let upGap = pending[order[high + 1]].tokens.count - pending[order[high]].tokens.count
+                if downGap <= upGap { low -= 1 } else { high += 1 }
+            } else if canGrowDown {
+                low -= 1
+            } else if canGrowUp {
+                high += 1
+            } else {
+                break
+            }
+        }
+        return Set(order[low...high])
+    }
+
+    private func run(_ batch: [Item]) {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let vectors = encoder(batch.map(\.tokens))
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let longest = batch.map(\.tokens.count).max() ?? 0
+        onPass(PassReport(sequences: batch.count, paddedTokens: batch.count * longest,
+                          realTokens: batch.reduce(0) { $0 + $1.tokens.count }, seconds: seconds))
+        for (position, item) in batch.enumerated() {
+            // An encoder that returned too few vectors leaves empty ones, which the service rejects as INTERNAL.
+            item.request.vectors[item.index] = position < vectors.count ? vectors[position] : []
+            item.request.remaining -= 1
+            if item.request.remaining == 0 {
+                item.request.continuation.resume(returning: item.request.vectors)
+            }
+        }
+    }
+}
