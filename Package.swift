@@ -30,7 +30,7 @@ let package = Package(
         // The embedding service's logic: cache, batching, backends, handlers.
         .target(
             name: "TurnoutEmbedder",
-            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutStorage", "TurnoutTransport"],
+            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutStorage", "TurnoutTransport", "TurnoutHTTPClient"],
             path: "Shared/TurnoutEmbedder",
             swiftSettings: strictSettings
         ),
@@ -87,6 +87,12 @@ let package = Package(
             name: "TurnoutHTTPClientTests",
             dependencies: ["TurnoutHTTPClient", "TurnoutTestSupport"],
             path: "Tests/TurnoutHTTPClientTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TurnoutEmbedderTests",
+            dependencies: ["TurnoutEmbedder", "TurnoutHTTPClient", "TurnoutTestSupport", "TurnoutWire", "TurnoutTelemetry"],
+            path: "Tests/TurnoutEmbedderTests",
             swiftSettings: strictSettings
         ),
         .testTarget(
