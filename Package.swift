@@ -96,6 +96,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "TurnoutTelemetryTests",
+            dependencies: ["TurnoutTelemetry"],
+            path: "Tests/TurnoutTelemetryTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "TurnoutRuntimeTests",
             dependencies: ["TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime"],
             path: "Tests/TurnoutRuntimeTests",

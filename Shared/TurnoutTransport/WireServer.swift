@@ -14,6 +14,7 @@ public final class WireServer: Sendable {
     public let configuration: ServerConfiguration
     public let registry: HandlerRegistry
     let logger: Logger
+    let metrics: WireServerMetrics
     private let loops: [EventLoop]
     private let pool: HandlerPool
     private let state = Mutex(State())
@@ -28,10 +29,12 @@ public final class WireServer: Sendable {
         var started = false
     }
 
-    public init(configuration: ServerConfiguration, registry: HandlerRegistry, logger: Logger) throws(TransportError) {
+    /// - Parameter metrics: where request counts and latencies go; a private registry when nil.
+    public init(configuration: ServerConfiguration, registry: HandlerRegistry, logger: Logger, metrics: MetricsRegistry? = nil) throws(TransportError) {
         self.configuration = configuration
         self.registry = registry
         self.logger = logger
+        self.metrics = WireServerMetrics(registry: metrics ?? MetricsRegistry(), methods: registry.descriptors.map(\.fullName))
         var loops: [EventLoop] = []
         for index in 0..<max(1, configuration.ioThreads) {
             loops.append(try EventLoop(name: "wire-io-\(index)"))
@@ -125,6 +128,7 @@ public final class WireServer: Sendable {
         let loop = loops[index]
         let connection = ServerConnection(server: self, loop: loop, fd: fd, peer: peer)
         state.withLock { $0.connections[ObjectIdentifier(connection)] = connection }
+        metrics.connections.add(1)
         let register: @Sendable () -> Void = {
             do throws(TransportError) {
                 try connection.register()
@@ -138,6 +142,7 @@ public final class WireServer: Sendable {
 
     func connectionClosed(_ connection: ServerConnection, reason: CloseReason) {
         state.withLock { _ = $0.connections.removeValue(forKey: ObjectIdentifier(connection)) }
+        metrics.connections.add(-1)
         switch reason {
         case .peerClosed, .shutdown, .closedAfterFlush:
             logger.debug("connection closed", ["peer": .string(connection.peer), "reason": .string(reason.description)])
@@ -179,27 +184,28 @@ public final class WireServer: Sendable {
         do {
             request = try RequestEnvelope.parse(payload)
         } catch {
-            respond(to: connection, ResponseEnvelope(id: error.requestID ?? 0, error: RPCError(.invalidArgument, error.message)))
+            respond(to: connection, ResponseEnvelope(id: error.requestID ?? 0, error: RPCError(.invalidArgument, error.message)), method: "unknown", arrival: arrival)
             return
         }
         guard let entry = registry.entry(for: request.method) else {
             respond(to: connection, ResponseEnvelope(id: request.id, error: RPCError(
-                .unimplemented, "unknown method \"\(request.method)\" (Reflection/List lists the methods served)")))
+                .unimplemented, "unknown method \"\(request.method)\" (Reflection/List lists the methods served)")), method: request.method, arrival: arrival)
             return
         }
         if draining.load(ordering: .relaxed), entry.descriptor.service != "Health" {
-            respond(to: connection, ResponseEnvelope(id: request.id, error: RPCError(.unavailable, "server is shutting down")))
+            respond(to: connection, ResponseEnvelope(id: request.id, error: RPCError(.unavailable, "server is shutting down")), method: request.method, arrival: arrival)
             return
         }
         let deadline = request.deadlineMilliseconds.map {
             Deadline(uptimeNanoseconds: arrival &+ UInt64(min($0, 1e12) * 1_000_000))
         }
         if let deadline, deadline.uptimeNanoseconds <= arrival {
-            respond(to: connection, ResponseEnvelope(id: request.id, error: expired(request)))
+            respond(to: connection, ResponseEnvelope(id: request.id, error: expired(request)), method: request.method, arrival: arrival)
             return
         }
         connection.requestStarted()
         totalInFlight.add(1, ordering: .relaxed)
+        metrics.inFlight.add(1)
         let context = CallContext(method: request.method, requestID: request.id, metadata: request.metadata, deadline: deadline, peer: connection.peer)
         pool.submit { [self] in
             let response: ResponseEnvelope
@@ -212,9 +218,10 @@ public final class WireServer: Sendable {
                 }
                 response = ResponseEnvelope(id: request.id, code: outcome.code, message: outcome.message, body: outcome.body)
             }
-            respond(to: connection, response)
+            respond(to: connection, response, method: request.method, arrival: arrival)
             connection.requestFinished()
             totalInFlight.subtract(1, ordering: .relaxed)
+            metrics.inFlight.add(-1)
         }
     }
 
@@ -222,16 +229,19 @@ public final class WireServer: Sendable {
         RPCError(.deadlineExceeded, "deadline of \(request.deadlineMilliseconds ?? 0) ms passed before \(request.method) ran")
     }
 
-    private func respond(to connection: ServerConnection, _ response: ResponseEnvelope) {
+    private func respond(to connection: ServerConnection, _ response: ResponseEnvelope, method: String, arrival: UInt64) {
         var bytes: [UInt8] = []
         response.encodeFrame(into: &bytes)
+        var code = response.code
         let size = bytes.count - 4
         if size > configuration.maxFrameSize {
+            code = .resourceExhausted
             bytes.removeAll()
             ResponseEnvelope(id: response.id, error: RPCError(
                 .resourceExhausted, "response of \(size) bytes exceeds the frame limit of \(configuration.maxFrameSize) bytes"
             )).encodeFrame(into: &bytes)
         }
+        metrics.record(method: method, code: code, seconds: Double(Deadline.nowNanos() &- arrival) / 1e9)
         connection.send(bytes)
     }
 }

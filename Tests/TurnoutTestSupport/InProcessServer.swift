@@ -7,6 +7,7 @@ public final class InProcessServer: Sendable {
     public let server: WireServer
     public let port: UInt16
     public let logs: MemoryLogSink
+    public let metrics = MetricsRegistry()
 
     /// Starts serving `registry`; `configure` adjusts the configuration (timeouts, limits) first.
     public init(registry: HandlerRegistry, configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
@@ -14,7 +15,7 @@ public final class InProcessServer: Sendable {
         configure(&configuration)
         let logs = MemoryLogSink()
         self.logs = logs
-        server = try WireServer(configuration: configuration, registry: registry, logger: Logger(service: "test-server", minimumLevel: .debug, sink: logs))
+        server = try WireServer(configuration: configuration, registry: registry, logger: Logger(service: "test-server", minimumLevel: .debug, sink: logs), metrics: metrics)
         try server.start()
         guard let port = server.localAddress?.port else { throw TransportError.invalidAddress("no bound port") }
         self.port = port

@@ -102,3 +102,24 @@ import TurnoutWire
         #expect(echo.process.logLines.contains { $0.contains("\"msg\":\"stopped\"") })
     }
 }
+
+@Suite struct ServerMetricsTests {
+    @Test func requestsAreCountedByMethodAndCode() async throws {
+        let server = try InProcessServer(registry: ServerBadInputTests.registry())
+        let connection = try RawWireConnection(port: server.port)
+        for id in 1...3 { try await connection.send(RequestEnvelope(id: UInt64(id), method: "Echo/Echo")) }
+        try await connection.send(RequestEnvelope(id: 4, method: "Not/There"))
+        for _ in 1...4 { _ = try await connection.readResponse() }
+        let families = server.metrics.snapshot()
+        let requests = try #require(families.first { $0.name == "turnout_wire_requests_total" })
+        func count(_ method: String, _ code: String) -> Double {
+            requests.samples.first { $0.labels == ["method": method, "code": code] }?.value ?? -1
+        }
+        #expect(count("Echo/Echo", "OK") == 3)
+        #expect(count("unknown", "UNIMPLEMENTED") == 1)
+        let durations = try #require(families.first { $0.name == "turnout_wire_request_duration_seconds" })
+        #expect(durations.samples.first { $0.labels["method"] == "Echo/Echo" }?.count == 3)
+        #expect(families.first { $0.name == "turnout_wire_connections" }?.samples.first?.value == 1)
+        await server.stop()
+    }
+}

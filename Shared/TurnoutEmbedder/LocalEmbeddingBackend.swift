@@ -1,0 +1,33 @@
+import TurnoutWire
+
+/// A sentence encoder that runs in this process: tokenizer plus transformer.
+public protocol SentenceEncoder: Sendable {
+    var modelID: String { get }
+    var dimensions: Int { get }
+    /// Token ids including the special tokens, truncated to the model's limit.
+    func tokenize(_ text: String) -> [Int32]
+    /// Unit-length vectors for a batch of token sequences, in order. Blocks while it computes.
+    func encode(_ batch: [[Int32]]) -> [[Float]]
+}
+
+/// Embeds with a local encoder, merging concurrent requests into shared forward passes.
+public final class LocalEmbeddingBackend: EmbeddingBackend {
+    public let encoder: any SentenceEncoder
+    public let batcher: DynamicBatcher
+
+    public var modelID: String { encoder.modelID }
+    public var dimensions: Int { encoder.dimensions }
+
+    public init(encoder: any SentenceEncoder, batching: DynamicBatcher.Configuration = .init(), onPass: @escaping @Sendable (DynamicBatcher.PassReport) -> Void = { _ in }) {
+        self.encoder = encoder
+        batcher = DynamicBatcher(configuration: batching, encoder: { encoder.encode($0) }, onPass: onPass)
+    }
+
+    public func embed(_ texts: [String]) async throws(RPCError) -> [[Float]] {
+        await batcher.embed(texts.map(encoder.tokenize))
+    }
+
+    public func shutdown() {
+        batcher.shutdown()
+    }
+}
