@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TurnoutTelemetry
 
@@ -44,5 +45,55 @@ import TurnoutTelemetry
         let family = registry.snapshot()[0]
         #expect(family.samples.count == 1)
         #expect(family.samples[0].labels == ["a": "1"])
+    }
+}
+
+@Suite struct PrometheusTextTests {
+    func exposition() -> String {
+        let registry = MetricsRegistry()
+        registry.counter("turnout_requests_total", help: "Requests.\nSecond line", labels: ["method": "Echo/Echo", "code": "OK"]).increment(by: 3)
+        registry.counter("turnout_requests_total", help: "Requests.", labels: ["method": "weird \"quoted\" \\ back\nslash", "code": "OK"]).increment()
+        registry.gauge("turnout_connections", help: "Open connections.").set(2)
+        let histogram = registry.histogram("turnout_latency_seconds", help: "Latency.", labels: ["method": "A/B"], buckets: [0.1, 1])
+        histogram.observe(0.05)
+        histogram.observe(0.5)
+        histogram.observe(5)
+        return PrometheusText.render([(["service": "scorer", "instance": "a:1"], registry.snapshot())])
+    }
+
+    @Test func rendersHelpTypeEscapingAndCumulativeBuckets() {
+        let text = exposition()
+        #expect(text.contains("# HELP turnout_requests_total Requests.\\nSecond line\n"))
+        #expect(text.contains("# TYPE turnout_latency_seconds histogram\n"))
+        #expect(text.contains("turnout_requests_total{code=\"OK\",instance=\"a:1\",method=\"Echo/Echo\",service=\"scorer\"} 3\n"))
+        #expect(text.contains("method=\"weird \\\"quoted\\\" \\\\ back\\nslash\""))
+        #expect(text.contains("turnout_latency_seconds_bucket{instance=\"a:1\",method=\"A/B\",service=\"scorer\",le=\"0.1\"} 1\n"))
+        #expect(text.contains("turnout_latency_seconds_bucket{instance=\"a:1\",method=\"A/B\",service=\"scorer\",le=\"1\"} 2\n"))
+        #expect(text.contains("turnout_latency_seconds_bucket{instance=\"a:1\",method=\"A/B\",service=\"scorer\",le=\"+Inf\"} 3\n"))
+        #expect(text.contains("turnout_latency_seconds_count{instance=\"a:1\",method=\"A/B\",service=\"scorer\"} 3\n"))
+        // Families in name order.
+        let order = ["turnout_connections", "turnout_latency_seconds", "turnout_requests_total"].compactMap { text.firstRange(of: "# TYPE \($0)")?.lowerBound }
+        #expect(order == order.sorted() && order.count == 3)
+    }
+
+    @Test func isDeterministic() {
+        #expect(exposition() == exposition())
+    }
+
+    @Test func promtoolAcceptsIt() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("prom-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let file = directory.appendingPathComponent("metrics.txt")
+        try exposition().write(to: file, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "promtool check metrics < '\(file.path)'"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        process.waitUntilExit()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 0, "promtool: \(text)")
     }
 }
