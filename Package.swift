@@ -30,7 +30,7 @@ let package = Package(
         // The embedding service's logic: cache, batching, backends, handlers.
         .target(
             name: "TurnoutEmbedder",
-            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutStorage", "TurnoutTransport", "TurnoutHTTPClient"],
+            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutStorage", "TurnoutTransport", "TurnoutHTTPClient", "TurnoutRuntime"],
             path: "Shared/TurnoutEmbedder",
             swiftSettings: strictSettings
         ),

@@ -56,10 +56,14 @@ public final class EmbeddingCache: Sendable {
     private let hits = Atomic<Int>(0)
     private let misses = Atomic<Int>(0)
     private let evictions = Atomic<Int>(0)
+    private let hitCounter: Counter?
+    private let missCounter: Counter?
 
     /// Opens or creates the cache at `path`.
     /// - Throws: `StorageError` only when the file cannot be created at all (e.g. a read-only directory).
-    public init(path: String, maxEntries: Int, logger: Logger) throws(StorageError) {
+    public init(path: String, maxEntries: Int, logger: Logger, metrics: MetricsRegistry? = nil) throws(StorageError) {
+        hitCounter = metrics?.counter("turnout_embedder_cache_hits_total", help: "Texts whose vector came from the cache.")
+        missCounter = metrics?.counter("turnout_embedder_cache_misses_total", help: "Texts that had to be embedded.")
         self.path = path
         self.maxEntries = max(1, maxEntries)
         self.logger = logger
@@ -93,6 +97,8 @@ public final class EmbeddingCache: Sendable {
         let hitCount = found.reduce(0) { $0 + ($1 == nil ? 0 : 1) }
         hits.add(hitCount, ordering: .relaxed)
         misses.add(found.count - hitCount, ordering: .relaxed)
+        hitCounter?.increment(by: Double(hitCount))
+        missCounter?.increment(by: Double(found.count - hitCount))
         return found
     }
 

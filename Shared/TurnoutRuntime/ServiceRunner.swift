@@ -24,13 +24,20 @@ public enum ServiceRunner {
         }
     }
 
+    /// What a service's build function gets: its options, its logger and the process's metrics.
+    public struct Context: Sendable {
+        public let options: ParsedOptions
+        public let logger: Logger
+        public let metrics: MetricsRegistry
+    }
+
     /// Parses the command line, builds the service, serves until SIGTERM or SIGINT, drains and exits 0.
     /// Exits 2 on bad options and 1 when the service cannot start.
     public static func main(
         serviceName: String,
         spec: CommandSpec,
         arguments: [String] = Array(CommandLine.arguments.dropFirst()),
-        build: (ParsedOptions, Logger) async throws -> Service
+        build: (Context) async throws -> Service
     ) async -> Never {
         let options = parseOrExit(spec, arguments)
         ProcessSetup.prepareForNetworking()
@@ -43,16 +50,17 @@ public enum ServiceRunner {
             exitWithUsageError(spec, error)
         }
         let signals = SignalListener(signals: [SIGTERM, SIGINT, SIGHUP])
+        let metrics = MetricsRegistry()
         let service: Service
         do {
-            service = try await build(options, logger)
+            service = try await build(Context(options: options, logger: logger, metrics: metrics))
         } catch {
             logger.error("could not start: \(error)")
             exit(1)
         }
         let server: WireServer
         do throws(TransportError) {
-            server = try WireServer(configuration: configuration, registry: service.registry, logger: logger)
+            server = try WireServer(configuration: configuration, registry: service.registry, logger: logger, metrics: metrics)
             try server.start()
         } catch {
             logger.error("could not listen on \(configuration.listen): \(error)")

@@ -81,8 +81,9 @@ import TurnoutWire
     @Test func halfAFrameThenSilenceIsClosedAfterTheReadTimeout() async throws {
         let server = try InProcessServer(registry: Self.registry()) { $0.readTimeout = .milliseconds(300) }
         let staller = try RawWireConnection(port: server.port)
-        try await staller.send([0, 0, 0, 50, UInt8(ascii: "{")])
+        // The clock starts before the bytes leave, so scheduling delays can only lengthen what we measure.
         let started = ContinuousClock.now
+        try await staller.send([0, 0, 0, 50, UInt8(ascii: "{")])
         #expect(try await staller.waitForClose(timeout: .seconds(5)))
         #expect(ContinuousClock.now - started >= .milliseconds(250))
         try await waitUntil { server.logs.recorded.contains { $0.contains("read timeout") } }

@@ -11,7 +11,7 @@ enum EchoServerCommand {
     )
 
     static let subcommand = Subcommand(name: "echo-server", summary: "Serve the diagnostic Echo service") { arguments in
-        await ServiceRunner.main(serviceName: "turnout-echo", spec: spec, arguments: arguments) { _, _ in
+        await ServiceRunner.main(serviceName: "turnout-echo", spec: spec, arguments: arguments) { _ in
             var registry = HandlerRegistry()
             EchoService.register(in: &registry, pid: getpid())
             return ServiceRunner.Service(registry: registry)
