@@ -109,7 +109,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TurnoutTransportTests",
-            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime", "TurnoutTestSupport"],
+            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime", "TurnoutTestSupport", "TurnoutHTTPClient"],
             path: "Tests/TurnoutTransportTests",
             swiftSettings: strictSettings
         ),

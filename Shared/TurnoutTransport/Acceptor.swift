@@ -1,19 +1,23 @@
 import CTurnoutSystem
+import Dispatch
+import Synchronization
 import Glibc
+import TurnoutTelemetry
 import TurnoutWire
 
-/// Accepts connections on the listening socket and hands them to the server.
+/// Accepts connections on a listening socket and hands each to `onAccept`.
 final class Acceptor: Selectable, @unchecked Sendable {
     // @unchecked Sendable: all state is touched on `loop`'s thread only.
-    private unowned let server: WireServer
     private let loop: EventLoop
     private var fd: Int32
-    private var pausedUntil: UInt64 = 0
+    private let logger: Logger
+    private let onAccept: (Int32, String) -> Void
 
-    init(server: WireServer, loop: EventLoop, fd: Int32) {
-        self.server = server
+    init(loop: EventLoop, fd: Int32, logger: Logger, onAccept: @escaping (Int32, String) -> Void) {
         self.loop = loop
         self.fd = fd
+        self.logger = logger
+        self.onAccept = onAccept
     }
 
     func handleEvents(_ events: UInt32) {
@@ -28,7 +32,7 @@ final class Acceptor: Selectable, @unchecked Sendable {
                 let peer = withUnsafePointer(to: &storage) {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { SocketAddress($0, length: length).description }
                 }
-                server.accepted(fd: client, peer: peer)
+                onAccept(client, peer)
                 continue
             }
             switch errno {
@@ -38,17 +42,44 @@ final class Acceptor: Selectable, @unchecked Sendable {
                 continue
             case EMFILE, ENFILE, ENOBUFS, ENOMEM:
                 // Out of descriptors: stop accepting briefly instead of spinning on a level-triggered event.
-                server.logger.error("accept failed: \(String(cString: strerror(errno))); pausing accepts for 100 ms")
+                logger.error("accept failed: \(String(cString: strerror(errno))); pausing accepts for 100 ms")
                 loop.modify(fd, events: 0)
                 loop.schedule(after: .milliseconds(100)) { [self] in
                     if fd >= 0 { loop.modify(fd, events: EPOLLIN.rawValue) }
                 }
                 return
             default:
-                server.logger.error("accept failed: \(String(cString: strerror(errno)))")
+                logger.error("accept failed: \(String(cString: strerror(errno)))")
                 return
             }
         }
+    }
+
+    /// Binds `listen`, starts accepting on `loop` (which must be running) and returns the bound address.
+    static func start(listen: HostPort, backlog: Int32, loop: EventLoop, logger: Logger, onAccept: @escaping (Int32, String) -> Void) throws(TransportError) -> (Acceptor, SocketAddress) {
+        let addresses = try SocketAddress.resolve(listen, passive: true)
+        guard let address = addresses.first else {
+            throw .resolutionFailed(host: listen.host, reason: "no addresses")
+        }
+        let fd = try Socket.listen(on: address, backlog: backlog)
+        let bound = Socket.localAddress(fd) ?? address
+        let acceptor = Acceptor(loop: loop, fd: fd, logger: logger, onAccept: onAccept)
+        let failure = Mutex<TransportError?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        loop.execute {
+            do throws(TransportError) {
+                try loop.register(fd, events: EPOLLIN.rawValue, handler: acceptor)
+            } catch {
+                failure.withLock { $0 = error }
+            }
+            done.signal()
+        }
+        done.wait()
+        if let error = failure.withLock({ $0 }) {
+            close(fd)
+            throw error
+        }
+        return (acceptor, bound)
     }
 
     /// Closes the listening socket.

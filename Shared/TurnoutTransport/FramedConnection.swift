@@ -1,134 +1,26 @@
-import CTurnoutSystem
-import Glibc
-import Synchronization
 import TurnoutWire
 
-/// A TCP connection that speaks length-prefixed frames: the part servers and clients share.
-///
-/// Reading, decoding and closing happen on the owning loop's thread. Writing may happen on
-/// any thread: a finished handler writes its response straight to the socket (one less
-/// thread hop than posting it to the loop), and only what the kernel does not take is left
-/// for the loop to flush when the socket becomes writable.
-class FramedConnection: Selectable, @unchecked Sendable {
-    // @unchecked Sendable: stored properties without a lock are touched only on `loop`'s
-    // thread; everything writers on other threads touch lives in `output`.
-    let loop: EventLoop
-    let fd: Int32
-    let peer: String
+/// A stream connection that speaks length-prefixed frames: what wire servers and clients share.
+class FramedConnection: StreamConnection, @unchecked Sendable {
+    // @unchecked Sendable: see StreamConnection; `decoder` is used on the loop thread only.
     private(set) var decoder: FrameDecoder
-    /// Monotonic time of the last bytes read, for idle and read timeouts.
-    private(set) var lastReadNanos: UInt64
-    /// Set while this connection must not be read (backpressure or not yet connected).
-    var readPaused = false
-    private var watchedEvents: UInt32 = 0
-
-    struct Output {
-        var buffer: [UInt8] = []
-        var offset = 0
-        var connected: Bool
-        var waitingWritable = false
-        var closed = false
-        var closeAfterFlush = false
-    }
-
-    let output: Mutex<Output>
 
     init(loop: EventLoop, fd: Int32, peer: String, maxFrameSize: Int, connected: Bool) {
-        self.loop = loop
-        self.fd = fd
-        self.peer = peer
-        self.decoder = FrameDecoder(maxFrameSize: maxFrameSize)
-        self.lastReadNanos = Deadline.nowNanos()
-        self.output = Mutex(Output(connected: connected))
+        decoder = FrameDecoder(maxFrameSize: maxFrameSize)
+        super.init(loop: loop, fd: fd, peer: peer, connected: connected)
     }
-
-    // MARK: Hooks for subclasses (loop thread).
 
     /// A complete frame arrived.
     func frameReceived(_ payload: [UInt8]) {}
     /// The stream cannot be framed any more; the connection closes after this returns.
     func framingFailed(_ error: FrameError) {}
-    /// The connection closed, for whatever reason; called once.
-    func connectionClosed(_ reason: CloseReason) {}
-    /// A non-blocking connect finished successfully.
-    func connectSucceeded() {}
 
-    // MARK: Registration and interest (loop thread).
-
-    func register() throws(TransportError) {
-        watchedEvents = desiredEvents()
-        try loop.register(fd, events: watchedEvents, handler: self)
+    override func bytesReceived(_ bytes: UnsafeRawBufferPointer) {
+        decoder.append(bytes)
+        processBufferedFrames()
     }
 
-    /// Re-computes which readiness events we need and tells epoll if that changed.
-    func updateInterest() {
-        let (closed, desired) = output.withLock { state in (state.closed, desiredEvents(state)) }
-        guard !closed, desired != watchedEvents else { return }
-        watchedEvents = desired
-        loop.modify(fd, events: desired)
-    }
-
-    private func desiredEvents() -> UInt32 {
-        output.withLock { desiredEvents($0) }
-    }
-
-    private func desiredEvents(_ state: Output) -> UInt32 {
-        if !state.connected { return EPOLLOUT.rawValue }
-        var events: UInt32 = EPOLLRDHUP.rawValue
-        if !readPaused { events |= EPOLLIN.rawValue }
-        if state.waitingWritable { events |= EPOLLOUT.rawValue }
-        return events
-    }
-
-    // MARK: Events (loop thread).
-
-    func handleEvents(_ events: UInt32) {
-        let connected = output.withLock { $0.connected }
-        if !connected {
-            finishConnect()
-            return
-        }
-        if events & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue | EPOLLRDHUP.rawValue) != 0, !readPaused {
-            readAvailable()
-        }
-        if events & EPOLLOUT.rawValue != 0 {
-            flushFromLoop()
-        }
-    }
-
-    private func finishConnect() {
-        let code = Socket.pendingError(fd)
-        guard code == 0 else {
-            close(.connectFailed(errno: code))
-            return
-        }
-        output.withLock { $0.connected = true }
-        connectSucceeded()
-        flushFromLoop()
-    }
-
-    private func readAvailable() {
-        let scratch = loop.readScratch
-        for _ in 0..<16 {
-            let count = read(fd, scratch.baseAddress, scratch.count)
-            if count > 0 {
-                lastReadNanos = Deadline.nowNanos()
-                decoder.append(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: scratch[0..<count])))
-                processBufferedFrames()
-                if isClosed || readPaused { return }
-                if count < scratch.count { return }
-                continue
-            }
-            if count == 0 {
-                close(decoder.bufferedByteCount > 0 ? .eofInsideFrame : .peerClosed)
-                return
-            }
-            if errno == EINTR { continue }
-            if errno == EAGAIN || errno == EWOULDBLOCK { return }
-            close(.readFailed(errno: errno))
-            return
-        }
-    }
+    override var hasPartialInput: Bool { decoder.bufferedByteCount > 0 }
 
     /// Hands complete frames to `frameReceived` until the buffer is empty or reading pauses.
     func processBufferedFrames() {
@@ -143,137 +35,6 @@ class FramedConnection: Selectable, @unchecked Sendable {
             }
             guard let frame else { return }
             frameReceived(frame)
-        }
-    }
-
-    var isClosed: Bool { output.withLock { $0.closed } }
-
-    /// Closed, or closing once its output drains: no new input should be processed.
-    var isClosing: Bool { output.withLock { $0.closed || $0.closeAfterFlush } }
-
-    /// True while part of a frame has arrived and the rest has not.
-    var hasPartialFrame: Bool { decoder.bufferedByteCount > 0 }
-
-    // MARK: Writing (any thread).
-
-    /// Queues `bytes` (whole frames) and writes as much as the socket takes right away.
-    func send(_ bytes: [UInt8]) {
-        var needsLoop = false
-        output.withLock { state in
-            guard !state.closed else { return }
-            if state.offset == state.buffer.count {
-                state.buffer = bytes
-                state.offset = 0
-            } else {
-                state.buffer.append(contentsOf: bytes)
-            }
-            guard state.connected, !state.waitingWritable else { return }
-            needsLoop = !flush(&state)
-        }
-        if needsLoop { loop.execute { [self] in afterBlockedWrite() } }
-    }
-
-    /// Writes buffered bytes; returns false when the loop must take over (socket full or broken).
-    private func flush(_ state: inout Output) -> Bool {
-        guard let written = Socket.writeAvailable(fd, state.buffer, from: state.offset) else {
-            state.buffer = []
-            state.offset = 0
-            state.closeAfterFlush = true
-            return false
-        }
-        state.offset += written
-        if state.offset == state.buffer.count {
-            state.buffer.removeAll(keepingCapacity: state.buffer.capacity <= 1 << 16)
-            state.offset = 0
-            return !state.closeAfterFlush
-        }
-        state.waitingWritable = true
-        return false
-    }
-
-    private func afterBlockedWrite() {
-        let shouldClose = output.withLock { state in
-            state.closeAfterFlush && state.offset == state.buffer.count
-        }
-        if shouldClose {
-            close(.closedAfterFlush)
-        } else {
-            updateInterest()
-        }
-    }
-
-    private func flushFromLoop() {
-        let shouldClose = output.withLock { state -> Bool in
-            state.waitingWritable = false
-            if state.offset < state.buffer.count, !flush(&state) {
-                return state.closeAfterFlush && state.offset == state.buffer.count
-            }
-            return state.closeAfterFlush
-        }
-        if shouldClose {
-            close(.closedAfterFlush)
-        } else {
-            updateInterest()
-        }
-    }
-
-    // MARK: Closing (loop thread).
-
-    /// Closes once everything queued has been written (used after a fatal error response).
-    func closeAfterFlushing(_ reason: CloseReason) {
-        let flushed = output.withLock { state -> Bool in
-            state.closeAfterFlush = true
-            return state.offset == state.buffer.count
-        }
-        if flushed {
-            close(reason)
-        } else {
-            readPaused = true
-            updateInterest()
-        }
-    }
-
-    func close(_ reason: CloseReason) {
-        let wasOpen = output.withLock { state -> Bool in
-            guard !state.closed else { return false }
-            state.closed = true
-            state.buffer = []
-            state.offset = 0
-            return true
-        }
-        guard wasOpen else { return }
-        // Writers check `closed` under the lock before touching `fd`, so closing it now is safe.
-        loop.deregister(fd)
-        Glibc.close(fd)
-        connectionClosed(reason)
-    }
-}
-
-/// Why a connection closed, for logs and for failing calls with a useful message.
-enum CloseReason: Sendable, CustomStringConvertible {
-    case peerClosed
-    case eofInsideFrame
-    case readFailed(errno: Int32)
-    case connectFailed(errno: Int32)
-    case framingError(FrameError)
-    case readTimeout
-    case idleTimeout
-    case closedAfterFlush
-    case protocolViolation(String)
-    case shutdown
-
-    var description: String {
-        switch self {
-        case .peerClosed: "peer closed the connection"
-        case .eofInsideFrame: "peer closed the connection in the middle of a frame"
-        case let .readFailed(code): "read failed: \(String(cString: strerror(code)))"
-        case let .connectFailed(code): "connect failed: \(String(cString: strerror(code)))"
-        case let .framingError(error): error.description
-        case .readTimeout: "read timeout: a frame started but did not finish in time"
-        case .idleTimeout: "idle timeout"
-        case .closedAfterFlush: "closed after the final response"
-        case let .protocolViolation(detail): "protocol violation: \(detail)"
-        case .shutdown: "shutting down"
         }
     }
 }

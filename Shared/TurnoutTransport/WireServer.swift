@@ -53,35 +53,16 @@ public final class WireServer: Sendable {
     /// Binds, listens and starts serving.
     /// - Throws: `TransportError` when the address cannot be resolved or bound.
     public func start() throws(TransportError) {
-        let addresses = try SocketAddress.resolve(configuration.listen, passive: true)
-        guard let address = addresses.first else {
-            throw .resolutionFailed(host: configuration.listen.host, reason: "no addresses")
-        }
-        let fd = try Socket.listen(on: address, backlog: configuration.backlog)
-        let bound = Socket.localAddress(fd) ?? address
         for loop in loops { loop.start() }
-        let acceptor = Acceptor(server: self, loop: loops[0], fd: fd)
+        let (acceptor, bound) = try Acceptor.start(listen: configuration.listen, backlog: configuration.backlog, loop: loops[0], logger: logger) { [unowned self] client, peer in
+            accepted(fd: client, peer: peer)
+        }
         state.withLock {
             $0.listener = acceptor
             $0.localAddress = bound
             $0.started = true
         }
         let sweepEvery = min(Duration.milliseconds(250), configuration.readTimeout / 4)
-        let registered = Mutex<TransportError?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        loops[0].execute {
-            do throws(TransportError) {
-                try self.loops[0].register(fd, events: EPOLLIN.rawValue, handler: acceptor)
-            } catch {
-                registered.withLock { $0 = error }
-            }
-            done.signal()
-        }
-        done.wait()
-        if let error = registered.withLock({ $0 }) {
-            close(fd)
-            throw error
-        }
         for loop in loops {
             loop.execute { self.scheduleSweep(on: loop, every: sweepEvery) }
         }
@@ -167,9 +148,9 @@ public final class WireServer: Sendable {
         let mine = state.withLock { $0.connections.values.filter { $0.loop === loop } }
         for connection in mine {
             let quiet = now &- connection.lastReadNanos
-            if connection.hasPartialFrame, quiet > readLimit {
+            if connection.hasPartialInput, quiet > readLimit {
                 connection.close(.readTimeout)
-            } else if !connection.hasPartialFrame, connection.inFlight.load(ordering: .relaxed) == 0, quiet > idleLimit {
+            } else if !connection.hasPartialInput, connection.inFlight.load(ordering: .relaxed) == 0, quiet > idleLimit {
                 connection.close(.idleTimeout)
             }
         }

@@ -73,6 +73,23 @@ public final class RawWireConnection: @unchecked Sendable {
         }
     }
 
+    /// Everything the server sends until it closes the connection (or `timeout` passes).
+    public func readAll(timeout: Duration) async throws -> [UInt8] {
+        try await onQueue {
+            let deadline = Deadline.after(timeout)
+            var bytes: [UInt8] = []
+            var descriptor = pollfd(fd: self.fd, events: Int16(POLLIN), revents: 0)
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while !deadline.hasPassed {
+                guard poll(&descriptor, 1, Int32(min(Int64(Int32.max), deadline.remainingMilliseconds))) > 0 else { break }
+                let count = buffer.withUnsafeMutableBytes { recv(self.fd, $0.baseAddress, $0.count, 0) }
+                if count <= 0 { break }
+                bytes.append(contentsOf: buffer[0..<count])
+            }
+            return bytes
+        }
+    }
+
     /// True if the server closes the connection within `timeout` (reading and discarding any data).
     public func waitForClose(timeout: Duration) async throws -> Bool {
         try await onQueue { try self.waitForCloseBlocking(timeout: timeout) }

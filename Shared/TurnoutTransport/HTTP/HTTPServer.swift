@@ -1,0 +1,214 @@
+import Dispatch
+import Synchronization
+import TurnoutTelemetry
+import TurnoutWire
+
+/// Tunables of the HTTP server.
+public struct HTTPServerConfiguration: Sendable {
+    public var listen: HostPort
+    /// Request line plus headers; larger gets 431.
+    public var maxHeaderBytes = 16 * 1024
+    /// Request body; larger gets 413.
+    public var maxBodyBytes = 8 << 20
+    /// A request that starts arriving and stalls this long is dropped.
+    public var readTimeout: Duration = .seconds(30)
+    /// A kept-alive connection idle this long is closed.
+    public var idleTimeout: Duration = .seconds(75)
+    public var drainTimeout: Duration = .seconds(10)
+    public var ioThreads = 1
+    public var maxConcurrentHandlers = 512
+    public var backlog: Int32 = 1024
+    /// The body of errors the server itself produces (400, 413, 431, 503...); plain JSON by default.
+    public var errorBody: @Sendable (_ status: Int, _ message: String) -> HTTPServerResponse = { status, message in
+        var body: [UInt8] = []
+        JSONWriter.appendRaw("{\"error\":{\"message\":", to: &body)
+        JSONWriter.appendString(message, to: &body)
+        JSONWriter.appendRaw("}}", to: &body)
+        return .json(status, body)
+    }
+
+    public init(listen: HostPort) {
+        self.listen = listen
+    }
+}
+
+/// An HTTP/1.1 server on the same event-loop design as the wire server: epoll threads for
+/// I/O, handlers on a bounded pool of tasks, keep-alive, Content-Length and chunked bodies,
+/// size limits (413, 431), read and idle timeouts, graceful drain.
+public final class HTTPServer: Sendable {
+    public typealias Handler = @Sendable (HTTPServerRequest) async -> HTTPServerResponse
+
+    public let configuration: HTTPServerConfiguration
+    let logger: Logger
+    private let handler: Handler
+    private let loops: [EventLoop]
+    private let pool: HandlerPool
+    private let state = Mutex(State())
+    private let inFlight = Atomic<Int>(0)
+    private let draining = Atomic<Bool>(false)
+    private let nextLoop = Atomic<Int>(0)
+
+    private struct State {
+        var acceptor: Acceptor?
+        var localAddress: SocketAddress?
+        var connections: [ObjectIdentifier: HTTPServerConnection] = [:]
+    }
+
+    public init(configuration: HTTPServerConfiguration, logger: Logger, handler: @escaping Handler) throws(TransportError) {
+        self.configuration = configuration
+        self.logger = logger
+        self.handler = handler
+        var loops: [EventLoop] = []
+        for index in 0..<max(1, configuration.ioThreads) {
+            loops.append(try EventLoop(name: "http-io-\(index)"))
+        }
+        self.loops = loops
+        pool = HandlerPool(limit: configuration.maxConcurrentHandlers)
+    }
+
+    public var localAddress: SocketAddress? { state.withLock { $0.localAddress } }
+    public var connectionCount: Int { state.withLock { $0.connections.count } }
+    public var isDraining: Bool { draining.load(ordering: .acquiring) }
+
+    public func start() throws(TransportError) {
+        for loop in loops { loop.start() }
+        let (acceptor, bound) = try Acceptor.start(listen: configuration.listen, backlog: configuration.backlog, loop: loops[0], logger: logger) { [unowned self] fd, peer in
+            accepted(fd: fd, peer: peer)
+        }
+        state.withLock {
+            $0.acceptor = acceptor
+            $0.localAddress = bound
+        }
+        let every = min(Duration.milliseconds(250), configuration.readTimeout / 4)
+        for loop in loops {
+            loop.execute { self.scheduleSweep(on: loop, every: every) }
+        }
+    }
+
+    /// Stops accepting, lets in-flight requests finish within the drain timeout, then closes.
+    public func shutdown() async {
+        guard !draining.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        if let acceptor = state.withLock({ $0.acceptor }) {
+            loops[0].execute { acceptor.stop() }
+        }
+        let deadline = Deadline.after(configuration.drainTimeout)
+        while inFlight.load(ordering: .acquiring) > 0, !deadline.hasPassed {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        for connection in state.withLock({ Array($0.connections.values) }) {
+            connection.loop.execute { connection.closeAfterFlushing(.shutdown) }
+        }
+        let closeDeadline = Deadline.after(milliseconds: 1000)
+        while state.withLock({ !$0.connections.isEmpty }), !closeDeadline.hasPassed {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        for connection in state.withLock({ Array($0.connections.values) }) {
+            connection.loop.execute { connection.close(.shutdown) }
+        }
+        for loop in loops { loop.stop() }
+    }
+
+    private func accepted(fd: Int32, peer: String) {
+        let loop = loops[nextLoop.add(1, ordering: .relaxed).oldValue % loops.count]
+        let connection = HTTPServerConnection(server: self, loop: loop, fd: fd, peer: peer)
+        state.withLock { $0.connections[ObjectIdentifier(connection)] = connection }
+        let register: @Sendable () -> Void = {
+            do throws(TransportError) {
+                try connection.register()
+            } catch {
+                self.logger.error("could not register HTTP connection: \(error)")
+                connection.close(.shutdown)
+            }
+        }
+        if loop.inEventLoop { register() } else { loop.execute(register) }
+    }
+
+    func connectionClosed(_ connection: HTTPServerConnection, reason: CloseReason) {
+        state.withLock { _ = $0.connections.removeValue(forKey: ObjectIdentifier(connection)) }
+        logger.debug("HTTP connection closed", ["peer": .string(connection.peer), "reason": .string(reason.description)])
+    }
+
+    private func scheduleSweep(on loop: EventLoop, every interval: Duration) {
+        loop.schedule(after: interval) { [self] in
+            let now = Deadline.nowNanos()
+            for connection in state.withLock({ $0.connections.values.filter { $0.loop === loop } }) where !connection.busy {
+                let quiet = now &- connection.lastReadNanos
+                if connection.hasPartialInput, quiet > configuration.readTimeout.nanoseconds {
+                    writeError(408, "request not received in time", on: connection)
+                    connection.closeAfterFlushing(.readTimeout)
+                } else if !connection.hasPartialInput, quiet > configuration.idleTimeout.nanoseconds {
+                    connection.close(.idleTimeout)
+                }
+            }
+            if !(draining.load(ordering: .relaxed) && connectionCount == 0) {
+                scheduleSweep(on: loop, every: interval)
+            }
+        }
+    }
+
+    // MARK: Requests.
+
+    func dispatch(_ request: HTTPServerRequest, on connection: HTTPServerConnection) {
+        if draining.load(ordering: .relaxed) {
+            let response = configuration.errorBody(503, "server is shutting down")
+            write(response, for: request, keepAlive: false, on: connection)
+            return
+        }
+        inFlight.add(1, ordering: .relaxed)
+        pool.submit { [self] in
+            let response = await handler(request)
+            await deliver(response, for: request, on: connection)
+            inFlight.subtract(1, ordering: .relaxed)
+        }
+    }
+
+    private func deliver(_ response: HTTPServerResponse, for request: HTTPServerRequest, on connection: HTTPServerConnection) async {
+        let keepAlive = request.keepAlive && !draining.load(ordering: .relaxed)
+        switch response.body {
+        case .bytes:
+            write(response, for: request, keepAlive: keepAlive, on: connection)
+        case let .stream(produce):
+            // HTTP/1.0 has no chunked encoding: stream raw and close to mark the end.
+            let chunked = request.minorVersion >= 1
+            let head = responseHead(response, keepAlive: keepAlive && chunked, length: nil, chunked: chunked)
+            connection.send(head)
+            let writer = HTTPBodyWriter(connection: connection, chunked: chunked)
+            if request.method != "HEAD" { await produce(writer) }
+            if chunked { connection.send(Array("0\r\n\r\n".utf8)) }
+            connection.responseFinished(keepAlive: keepAlive && chunked)
+        }
+    }
+
+    /// Writes a whole response and tells the connection it may go on.
+    private func write(_ response: HTTPServerResponse, for request: HTTPServerRequest, keepAlive: Bool, on connection: HTTPServerConnection) {
+        guard case let .bytes(body) = response.body else { return }
+        var bytes = responseHead(response, keepAlive: keepAlive, length: body.count, chunked: false)
+        if request.method != "HEAD" { bytes.append(contentsOf: body) }
+        connection.send(bytes)
+        connection.responseFinished(keepAlive: keepAlive)
+    }
+
+    /// An error answered by the server itself; the connection closes after it.
+    func writeError(_ status: Int, _ message: String, on connection: HTTPServerConnection) {
+        let response = configuration.errorBody(status, message)
+        guard case let .bytes(body) = response.body else { return }
+        var bytes = responseHead(response, keepAlive: false, length: body.count, chunked: false)
+        bytes.append(contentsOf: body)
+        connection.send(bytes)
+    }
+
+    private func responseHead(_ response: HTTPServerResponse, keepAlive: Bool, length: Int?, chunked: Bool) -> [UInt8] {
+        var text = "HTTP/1.1 \(response.status) \(HTTPServerResponse.reason(response.status))\r\n"
+        for header in response.headers where !["content-length", "transfer-encoding", "connection"].contains(header.name.lowercased()) {
+            // Handlers' header values never reach the wire with line breaks in them.
+            let value = String(header.value.unicodeScalars.filter { $0 != "\r" && $0 != "\n" })
+            text += "\(header.name): \(value)\r\n"
+        }
+        text += "Date: \(HTTPServerResponse.httpDate())\r\n"
+        if let length { text += "Content-Length: \(length)\r\n" }
+        if chunked { text += "Transfer-Encoding: chunked\r\n" }
+        text += keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n"
+        text += "\r\n"
+        return Array(text.utf8)
+    }
+}

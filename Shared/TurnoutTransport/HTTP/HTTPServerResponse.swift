@@ -1,0 +1,106 @@
+import Foundation
+
+/// What a handler answers: a status, headers, and a body that is either whole or streamed.
+public struct HTTPServerResponse: Sendable {
+    public enum Body: Sendable {
+        case bytes([UInt8])
+        /// Written chunk by chunk (chunked transfer encoding) as the producer calls the writer.
+        case stream(@Sendable (HTTPBodyWriter) async -> Void)
+    }
+
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: Body
+
+    public init(status: Int, headers: [(name: String, value: String)] = [], body: Body = .bytes([])) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public static func json(_ status: Int, _ body: [UInt8], headers: [(name: String, value: String)] = []) -> HTTPServerResponse {
+        HTTPServerResponse(status: status, headers: [("Content-Type", "application/json")] + headers, body: .bytes(body))
+    }
+
+    public static func text(_ status: Int, _ text: String, contentType: String = "text/plain; charset=utf-8") -> HTTPServerResponse {
+        HTTPServerResponse(status: status, headers: [("Content-Type", contentType)], body: .bytes(Array(text.utf8)))
+    }
+
+    static func reason(_ status: Int) -> String {
+        switch status {
+        case 100: "Continue"
+        case 200: "OK"
+        case 201: "Created"
+        case 202: "Accepted"
+        case 204: "No Content"
+        case 301: "Moved Permanently"
+        case 304: "Not Modified"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 408: "Request Timeout"
+        case 409: "Conflict"
+        case 413: "Content Too Large"
+        case 415: "Unsupported Media Type"
+        case 422: "Unprocessable Content"
+        case 429: "Too Many Requests"
+        case 431: "Request Header Fields Too Large"
+        case 500: "Internal Server Error"
+        case 501: "Not Implemented"
+        case 502: "Bad Gateway"
+        case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
+        case 505: "HTTP Version Not Supported"
+        default: "Status \(status)"
+        }
+    }
+
+    /// `Date` header value (IMF-fixdate), e.g. `Tue, 24 Nov 2026 07:00:00 GMT`.
+    static func httpDate() -> String {
+        var now = time(nil)
+        var parts = tm()
+        gmtime_r(&now, &parts)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(days[Int(parts.tm_wday) % 7]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon) % 12]) \(parts.tm_year + 1900) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
+    }
+}
+
+/// Writes a streamed response body. Safe from any task; writes after the client left are dropped.
+public final class HTTPBodyWriter: Sendable {
+    private let connection: HTTPServerConnection
+    private let chunked: Bool
+
+    init(connection: HTTPServerConnection, chunked: Bool) {
+        self.connection = connection
+        self.chunked = chunked
+    }
+
+    /// False once the client has gone; producers should stop (and cancel upstream work).
+    public var isOpen: Bool { !connection.isClosing }
+
+    /// Sends `bytes` now. Returns false if the client has gone.
+    @discardableResult
+    public func write(_ bytes: [UInt8]) -> Bool {
+        guard !bytes.isEmpty else { return isOpen }
+        guard isOpen else { return false }
+        if chunked {
+            var framed = Array(String(bytes.count, radix: 16).utf8)
+            framed.append(contentsOf: [0x0D, 0x0A])
+            framed.append(contentsOf: bytes)
+            framed.append(contentsOf: [0x0D, 0x0A])
+            connection.send(framed)
+        } else {
+            connection.send(bytes)
+        }
+        return isOpen
+    }
+
+    @discardableResult
+    public func write(_ text: String) -> Bool {
+        write(Array(text.utf8))
+    }
+}
