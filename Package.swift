@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "turnout", targets: ["turnout"]),
+        .executable(name: "turnout-collector", targets: ["turnout-collector"]),
     ],
     targets: [
         // C libraries: the system shim (epoll, eventfd) and the system libraries the services link.
@@ -24,7 +25,7 @@ let package = Package(
         // Protocol core: frames, envelopes, status codes, handler registry. Knows nothing of sockets.
         .target(name: "TurnoutWire", path: "Shared/TurnoutWire", swiftSettings: strictSettings),
         // Telemetry: structured logs (and, later, metrics).
-        .target(name: "TurnoutTelemetry", path: "Shared/TurnoutTelemetry", swiftSettings: strictSettings),
+        .target(name: "TurnoutTelemetry", dependencies: ["TurnoutWire"], path: "Shared/TurnoutTelemetry", swiftSettings: strictSettings),
         // Storage: SQLite in WAL mode, with recovery from damaged files.
         .target(name: "TurnoutStorage", dependencies: ["CSQLite"], path: "Shared/TurnoutStorage", swiftSettings: strictSettings),
         // The embedding service's logic: cache, batching, backends, handlers.
@@ -39,6 +40,13 @@ let package = Package(
             name: "TurnoutHTTPClient",
             dependencies: ["CCurl", "CCurlShim"],
             path: "Shared/TurnoutHTTPClient",
+            swiftSettings: strictSettings
+        ),
+        // The metrics collector's logic: metric reports, routing records, summaries, exposition.
+        .target(
+            name: "TurnoutCollector",
+            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutStorage", "TurnoutTransport", "TurnoutRuntime"],
+            path: "Shared/TurnoutCollector",
             swiftSettings: strictSettings
         ),
         // Transport: epoll event loops, the wire server and the client pool. Knows nothing of routers.
@@ -61,6 +69,13 @@ let package = Package(
             name: "turnout",
             dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime", "CTurnoutSystem"],
             path: "Services/turnout",
+            swiftSettings: strictSettings
+        ),
+
+        .executableTarget(
+            name: "turnout-collector",
+            dependencies: ["TurnoutCollector", "TurnoutRuntime"],
+            path: "Services/turnout-collector",
             swiftSettings: strictSettings
         ),
 

@@ -19,6 +19,8 @@ public enum ServerOptions {
             OptionSpec("read-timeout", env: "\(prefix)_READ_TIMEOUT", default: "30s", value: "DURATION", help: "Close a connection that starts a frame and stalls this long"),
             OptionSpec("idle-timeout", env: "\(prefix)_IDLE_TIMEOUT", default: "10m", value: "DURATION", help: "Close a connection idle this long"),
             OptionSpec("drain-timeout", env: "\(prefix)_DRAIN_TIMEOUT", default: "10s", value: "DURATION", help: "On SIGTERM, how long in-flight requests may finish"),
+            OptionSpec("collector", env: "TURNOUT_COLLECTOR", default: "", value: "HOST:PORT,...", help: "Collector to push metrics to (empty: do not report)"),
+            OptionSpec("report-interval", env: "TURNOUT_REPORT_INTERVAL", default: "5s", value: "DURATION", help: "How often metrics are pushed to the collector"),
         ]
     }
 

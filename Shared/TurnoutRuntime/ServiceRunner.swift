@@ -12,13 +12,16 @@ public enum ServiceRunner {
     /// What a service hands back once built.
     public struct Service: Sendable {
         public var registry: HandlerRegistry
+        /// An HTTP server to run beside the wire server (started after it, drained with it).
+        public var http: HTTPServer?
         /// Called on SIGHUP, for reloading files.
         public var reload: (@Sendable () async -> Void)?
-        /// Called after the server has drained, to flush and close resources.
+        /// Called after the servers have drained, to flush and close resources.
         public var stop: (@Sendable () async -> Void)?
 
-        public init(registry: HandlerRegistry, reload: (@Sendable () async -> Void)? = nil, stop: (@Sendable () async -> Void)? = nil) {
+        public init(registry: HandlerRegistry, http: HTTPServer? = nil, reload: (@Sendable () async -> Void)? = nil, stop: (@Sendable () async -> Void)? = nil) {
             self.registry = registry
+            self.http = http
             self.reload = reload
             self.stop = stop
         }
@@ -66,11 +69,40 @@ public enum ServiceRunner {
             logger.error("could not listen on \(configuration.listen): \(error)")
             exit(1)
         }
+        if let http = service.http {
+            do throws(TransportError) {
+                try http.start()
+            } catch {
+                logger.error("could not listen for HTTP on \(http.configuration.listen): \(error)")
+                exit(1)
+            }
+            let httpAddress = http.localAddress
+            logger.info("http listening", [
+                "address": .string(httpAddress?.description ?? http.configuration.listen.description),
+                "port": .int(Int64(httpAddress?.port ?? http.configuration.listen.port)),
+            ])
+        }
         let address = server.localAddress
+        let instance = options.string("instance").flatMap { $0.isEmpty ? nil : $0 }
+            ?? "\(ProcessInfo.processInfo.hostName):\(address?.port ?? configuration.listen.port)"
+        var reporter: MetricsReporter?
+        if let collector = options.string("collector"), !collector.isEmpty {
+            do {
+                let targets = try options.hostPorts("collector")
+                let interval = try options.duration("report-interval")
+                let started = try MetricsReporter(collector: targets, registry: metrics, service: serviceName, instance: instance, logger: logger)
+                started.start(every: interval)
+                reporter = started
+            } catch {
+                logger.error("could not set up metrics reporting: \(error)")
+                exit(2)
+            }
+        }
         logger.info("listening", [
             "address": .string(address?.description ?? configuration.listen.description),
             "port": .int(Int64(address?.port ?? configuration.listen.port)),
             "pid": .int(Int64(getpid())),
+            "instance": .string(instance),
         ])
         for await signal in signals.stream {
             if signal == SIGHUP {
@@ -81,7 +113,10 @@ public enum ServiceRunner {
             logger.info("draining", ["signal": .int(Int64(signal)), "drain_timeout_ms": .int(Int64(configuration.drainTimeout.nanoseconds / 1_000_000))])
             break
         }
-        await server.shutdown()
+        async let wireDrained: Void = server.shutdown()
+        async let httpDrained: Void? = service.http?.shutdown()
+        _ = await (wireDrained, httpDrained)
+        await reporter?.stop()
         await service.stop?()
         logger.info("stopped")
         exit(0)

@@ -1,0 +1,6 @@
+import TurnoutCollector
+import TurnoutRuntime
+
+await ServiceRunner.main(serviceName: CollectorProgram.serviceName, spec: CollectorProgram.spec) { context in
+    try CollectorProgram.makeService(context)
+}

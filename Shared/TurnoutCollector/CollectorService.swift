@@ -1,0 +1,135 @@
+import Foundation
+import TurnoutStorage
+import TurnoutTelemetry
+import TurnoutTransport
+import TurnoutWire
+
+/// The collector: takes metric reports and routing records over the wire, serves them to
+/// Prometheus (`/metrics`), to programs (`/summary`, `Collector/Summary`) and to people (`/`).
+public final class CollectorService: Sendable {
+    public let metricsStore: MetricsStore
+    public let records: RecordStore
+    /// This process's own metrics (its wire server, ingestion counters).
+    public let ownMetrics: MetricsRegistry
+    public let ownLabels: [String: String]
+    private let logger: Logger
+    private let recordsReceived: Counter
+    private let recordsStored: Counter
+    private let reportsApplied: Counter
+    private let reportsIgnored: Counter
+
+    public init(metricsStore: MetricsStore, records: RecordStore, ownMetrics: MetricsRegistry, ownLabels: [String: String], logger: Logger) {
+        self.metricsStore = metricsStore
+        self.records = records
+        self.ownMetrics = ownMetrics
+        self.ownLabels = ownLabels
+        self.logger = logger
+        recordsReceived = ownMetrics.counter("turnout_collector_records_received_total", help: "Routing records received, including resent duplicates.")
+        recordsStored = ownMetrics.counter("turnout_collector_records_stored_total", help: "Routing records newly stored.")
+        reportsApplied = ownMetrics.counter("turnout_collector_reports_total", help: "Metric reports by outcome.", labels: ["outcome": "applied"])
+        reportsIgnored = ownMetrics.counter("turnout_collector_reports_total", help: "Metric reports by outcome.", labels: ["outcome": "ignored"])
+    }
+
+    public func register(in registry: inout HandlerRegistry) {
+        registry.register(CollectorAPI.report) { [self] (request: CollectorAPI.ReportRequest, _: CallContext) async throws -> CollectorAPI.ReportResponse in
+            guard !request.service.isEmpty, !request.instance.isEmpty else {
+                throw RPCError(.invalidArgument, "a report needs a service and an instance")
+            }
+            let applied = metricsStore.apply(request)
+            (applied ? reportsApplied : reportsIgnored).increment()
+            return CollectorAPI.ReportResponse(applied: applied)
+        }
+        registry.register(CollectorAPI.records) { [self] (request: CollectorAPI.RecordsRequest, _: CallContext) async throws -> CollectorAPI.RecordsResponse in
+            guard request.records.allSatisfy({ !$0.id.isEmpty }) else {
+                throw RPCError(.invalidArgument, "every record needs an id")
+            }
+            do throws(StorageError) {
+                let stored = try await records.store(request.records)
+                recordsReceived.increment(by: Double(request.records.count))
+                recordsStored.increment(by: Double(stored))
+                return CollectorAPI.RecordsResponse(stored: stored, received: request.records.count)
+            } catch {
+                // Not acknowledged: the sender keeps the batch and sends it again.
+                throw RPCError(.unavailable, "records not stored: \(error.message)", cause: error)
+            }
+        }
+        registry.register(CollectorAPI.summary) { [self] (request: CollectorAPI.SummaryRequest, _: CallContext) async throws -> Summary in
+            do {
+                return try records.summary(fromMs: request.fromMs, toMs: request.toMs)
+            } catch {
+                throw RPCError(.internal, "summary failed", cause: error)
+            }
+        }
+    }
+
+    /// The HTTP side: `/metrics`, `/summary`, `/` and `/health`.
+    public func handle(_ request: HTTPServerRequest) async -> HTTPServerResponse {
+        guard request.method == "GET" || request.method == "HEAD" else {
+            return .text(405, "only GET is served here")
+        }
+        switch request.path {
+        case "/metrics":
+            return HTTPServerResponse(status: 200, headers: [("Content-Type", PrometheusText.contentType)],
+                                      body: .bytes(Array(exposition().utf8)))
+        case "/summary":
+            do {
+                let (from, to) = try window(request)
+                let summary = try records.summary(fromMs: from, toMs: to)
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                return .json(200, Array(try encoder.encode(summary)))
+            } catch let error as WindowError {
+                return .json(400, Array("{\"error\":{\"message\":\"\(error.message)\"}}".utf8))
+            } catch {
+                logger.error("summary failed", ["error": .string("\(error)")])
+                return .json(500, Array("{\"error\":{\"message\":\"summary failed\"}}".utf8))
+            }
+        case "/":
+            do {
+                let (from, to) = try window(request)
+                let summary = try records.summary(fromMs: from, toMs: to)
+                return .text(200, DashboardPage.render(summary), contentType: "text/html; charset=utf-8")
+            } catch {
+                return .text(400, "bad window: \(error)")
+            }
+        case "/health":
+            return .text(200, "ok\n")
+        default:
+            return .text(404, "not found; try /metrics, /summary or /\n")
+        }
+    }
+
+    /// Every live instance's metrics plus the collector's own, in one exposition.
+    public func exposition() -> String {
+        PrometheusText.render(metricsStore.live() + [(ownLabels, ownMetrics.snapshot())])
+    }
+
+    struct WindowError: Error {
+        let message: String
+    }
+
+    /// `from_ms`, `to_ms` (Unix ms) or `minutes` (the last N minutes) from the query string.
+    private func window(_ request: HTTPServerRequest) throws -> (Int64?, Int64?) {
+        let query = request.target.split(separator: "?", maxSplits: 1).dropFirst().first ?? ""
+        var from: Int64?
+        var to: Int64?
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            switch parts[0] {
+            case "from_ms":
+                guard let value = Int64(parts[1]) else { throw WindowError(message: "from_ms must be Unix milliseconds") }
+                from = value
+            case "to_ms":
+                guard let value = Int64(parts[1]) else { throw WindowError(message: "to_ms must be Unix milliseconds") }
+                to = value
+            case "minutes":
+                guard let value = Int64(parts[1]), value > 0 else { throw WindowError(message: "minutes must be a positive integer") }
+                from = Int64(Date().timeIntervalSince1970 * 1000) - value * 60_000
+            default:
+                continue
+            }
+        }
+        return (from, to)
+    }
+}

@@ -1,0 +1,73 @@
+import TurnoutWire
+
+/// The collector's wire methods and messages, shared by every service that reports to it.
+public enum CollectorAPI {
+    /// A service's metric snapshot. Idempotent: a resent report carries the same sequence number.
+    public static let report = MethodDescriptor(service: "Metrics", method: "Report", idempotent: true)
+    /// A batch of routing records. Idempotent: records are keyed by id.
+    public static let records = MethodDescriptor(service: "Metrics", method: "Records", idempotent: true)
+    public static let summary = MethodDescriptor(service: "Collector", method: "Summary", idempotent: true)
+
+    public struct ReportRequest: Codable, Sendable {
+        public var service: String
+        public var instance: String
+        /// Random per process start: a restarted instance numbers its reports from 1 again.
+        public var epoch: String
+        /// Increases by one per report within an epoch; older or repeated numbers are ignored.
+        public var sequence: UInt64
+        public var families: [MetricFamilySnapshot]
+
+        public init(service: String, instance: String, epoch: String, sequence: UInt64, families: [MetricFamilySnapshot]) {
+            self.service = service
+            self.instance = instance
+            self.epoch = epoch
+            self.sequence = sequence
+            self.families = families
+        }
+    }
+
+    public struct ReportResponse: Codable, Sendable {
+        /// False when the report was a duplicate or older than one already applied.
+        public var applied: Bool
+
+        public init(applied: Bool) {
+            self.applied = applied
+        }
+    }
+
+    public struct RecordsRequest: Codable, Sendable {
+        public var records: [RoutingRecord]
+
+        public init(records: [RoutingRecord]) {
+            self.records = records
+        }
+    }
+
+    /// Sent only after the batch is committed to disk.
+    public struct RecordsResponse: Codable, Sendable {
+        /// Records newly stored; `received - stored` were already there.
+        public var stored: Int
+        public var received: Int
+
+        public init(stored: Int, received: Int) {
+            self.stored = stored
+            self.received = received
+        }
+    }
+
+    /// A time window; both ends optional, in Unix milliseconds.
+    public struct SummaryRequest: Codable, Sendable {
+        public var fromMs: Int64?
+        public var toMs: Int64?
+
+        enum CodingKeys: String, CodingKey {
+            case fromMs = "from_ms"
+            case toMs = "to_ms"
+        }
+
+        public init(fromMs: Int64? = nil, toMs: Int64? = nil) {
+            self.fromMs = fromMs
+            self.toMs = toMs
+        }
+    }
+}
