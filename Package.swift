@@ -117,6 +117,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "TurnoutCollectorTests",
+            dependencies: ["TurnoutCollector", "TurnoutTelemetry", "TurnoutTransport", "TurnoutWire", "TurnoutHTTPClient", "TurnoutTestSupport"],
+            path: "Tests/TurnoutCollectorTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "TurnoutRuntimeTests",
             dependencies: ["TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime"],
             path: "Tests/TurnoutRuntimeTests",

@@ -118,6 +118,23 @@ public final class ManagedProcess: Sendable {
         }
     }
 
+    /// The `port` field of the first log line whose `msg` is `message` (e.g. "http listening"),
+    /// waiting for it up to `timeout`.
+    public func port(loggedAs message: String, timeout: Duration = .seconds(60)) async throws(Failure) -> Int {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            for line in logLines where line.contains(message) {
+                if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                   object["msg"] as? String == message, let port = object["port"] as? Int {
+                    return port
+                }
+            }
+            if let status = exitStatusIfExited() { throw .exitedEarly(status: status, log: recentLog()) }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        throw .notReady(log: recentLog())
+    }
+
     /// The last `count` log lines.
     public func recentLog(_ count: Int = 20) -> String {
         state.withLock { $0.lines.suffix(count).joined(separator: "\n") }

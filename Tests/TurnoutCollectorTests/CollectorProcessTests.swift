@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+import TurnoutCollector
+import TurnoutHTTPClient
+import TurnoutTelemetry
+import TurnoutTestSupport
+import TurnoutTransport
+import TurnoutWire
+
+@Suite struct CollectorProcessTests {
+    @Test func sigkillDuringIngestionLosesAndDuplicatesNothing() async throws {
+        let state = TestPaths.temporaryDirectory("collector-kill")
+        let first = try await RunningService.start("turnout-collector", stateDirectory: state, http: true)
+        let current = Locked<RunningService>(first)
+        let total = 4 * 40 * 100
+        let acknowledged = Locked<Set<Int>>([])
+        // Four senders, 40 batches of 100 each; a batch is retried until acknowledged.
+        let port = Locked<Int>(first.wirePort)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for sender in 0..<4 {
+                group.addTask {
+                    for batch in 0..<40 {
+                        let number = sender * 40 + batch
+                        let records = (0..<100).map { RoutingRecord.sample(id: "rec-\(number)-\($0)") }
+                        while true {
+                            let client = try WireClient.forTesting([HostPort(host: "127.0.0.1", port: UInt16(port.value))]) {
+                                $0.maxAttempts = 1
+                                $0.connectTimeout = .milliseconds(200)
+                            }
+                            defer { client.shutdown() }
+                            do {
+                                _ = try await client.call(CollectorAPI.records, CollectorAPI.RecordsRequest(records: records),
+                                                          as: CollectorAPI.RecordsResponse.self, deadline: .after(.seconds(5)))
+                                acknowledged.withLock { _ = $0.insert(number) }
+                                break
+                            } catch {
+                                try await Task.sleep(for: .milliseconds(20))
+                            }
+                        }
+                    }
+                }
+            }
+            group.addTask {
+                // Kill once a dozen batches are in, mid-stream for the others.
+                while acknowledged.value.count < 12 { try await Task.sleep(for: .milliseconds(2)) }
+                first.process.killHard()
+                #expect(await first.process.exited() == 128 + SIGKILL)
+                let restarted = try await RunningService.start("turnout-collector", stateDirectory: state, http: true)
+                current.withLock { $0 = restarted }
+                port.withLock { $0 = restarted.wirePort }
+            }
+            try await group.waitForAll()
+        }
+        let client = try WireClient.forTesting([HostPort(host: "127.0.0.1", port: UInt16(port.value))])
+        defer { client.shutdown() }
+        let summary = try await client.call(CollectorAPI.summary, CollectorAPI.SummaryRequest(), as: Summary.self)
+        #expect(summary.total.requests == total)
+        current.value.process.terminate()
+        // Inspect the file directly: every id present exactly once.
+        let store = try RecordStore(path: state.appendingPathComponent("routing-records.sqlite").path, logger: Logger(service: "t", sink: MemoryLogSink()))
+        defer { store.close() }
+        let distinct = try store.query("SELECT COUNT(DISTINCT id), COUNT(*) FROM records") { ($0.int64(at: 0), $0.int64(at: 1)) }
+        #expect(distinct.first?.0 == Int64(total))
+        #expect(distinct.first?.1 == Int64(total))
+    }
+
+    @Test func reportsAreExposedOnceAndStaleInstancesDropOut() async throws {
+        let collector = try await RunningService.start("turnout-collector", stateDirectory: TestPaths.temporaryDirectory(), http: true,
+                                                       arguments: ["--stale-after", "1s"])
+        defer { collector.process.terminate() }
+        let client = try WireClient.forTesting([collector.wireTarget])
+        defer { client.shutdown() }
+        let registry = MetricsRegistry()
+        registry.counter("turnout_dispatch_requests_total", help: "Requests.", labels: ["model": "strong \"quoted\""]).increment(by: 7)
+        let report = CollectorAPI.ReportRequest(service: "turnout-dispatcher", instance: "d-1", epoch: "e1", sequence: 2, families: registry.snapshot())
+        #expect(try await client.call(CollectorAPI.report, report, as: CollectorAPI.ReportResponse.self).applied)
+        #expect(try await !client.call(CollectorAPI.report, report, as: CollectorAPI.ReportResponse.self).applied)
+        var older = report
+        older.sequence = 1
+        #expect(try await !client.call(CollectorAPI.report, older, as: CollectorAPI.ReportResponse.self).applied)
+        var restarted = older
+        restarted.epoch = "e2"
+        #expect(try await client.call(CollectorAPI.report, restarted, as: CollectorAPI.ReportResponse.self).applied)
+
+        let http = HTTPClient()
+        defer { http.shutdown() }
+        let metrics = try await http.send(HTTPRequest(url: "\(collector.httpBase)/metrics"))
+        #expect(metrics.status == 200)
+        #expect(metrics.head.header("content-type")?.contains("version=0.0.4") == true)
+        let text = String(decoding: metrics.body, as: UTF8.self)
+        #expect(text.contains("turnout_dispatch_requests_total{instance=\"d-1\",model=\"strong \\\"quoted\\\"\",service=\"turnout-dispatcher\"} 7"))
+        #expect(text.contains("service=\"turnout-collector\""))
+        try PromTool.check(text)
+        try await Task.sleep(for: .milliseconds(1300))
+        let later = String(decoding: try await http.send(HTTPRequest(url: "\(collector.httpBase)/metrics")).body, as: UTF8.self)
+        #expect(!later.contains("instance=\"d-1\""))
+    }
+
+    @Test func summaryAndDashboardOverHTTP() async throws {
+        let collector = try await RunningService.start("turnout-collector", stateDirectory: TestPaths.temporaryDirectory(), http: true)
+        defer { collector.process.terminate() }
+        let client = try WireClient.forTesting([collector.wireTarget])
+        defer { client.shutdown() }
+        let records = (0..<20).map { RoutingRecord.sample(id: "d\($0)", route: $0 < 5 ? "strong" : "weak", cost: $0 < 5 ? 0.01 : 0.001) }
+        _ = try await client.call(CollectorAPI.records, CollectorAPI.RecordsRequest(records: records), as: CollectorAPI.RecordsResponse.self)
+        let http = HTTPClient()
+        defer { http.shutdown() }
+        let summary = try await http.send(HTTPRequest(url: "\(collector.httpBase)/summary?minutes=60"))
+        #expect(summary.status == 200)
+        let decoded = try JSONDecoder().decode(Summary.self, from: Data(summary.body))
+        #expect(decoded.total.requests == 20)
+        #expect(decoded.total.strongShare == 0.25)
+        let bad = try await http.send(HTTPRequest(url: "\(collector.httpBase)/summary?from_ms=yesterday"))
+        #expect(bad.status == 400)
+        let page = try await http.send(HTTPRequest(url: "\(collector.httpBase)/"))
+        #expect(page.status == 200)
+        let html = String(decoding: page.body, as: UTF8.self)
+        #expect(html.contains("<title>Turnout: routing summary</title>"))
+        #expect(html.contains("25.0%"))
+        #expect(html.contains("<svg"))
+        #expect(html.contains(">20<"))
+        #expect(!html.contains("<script"))
+    }
+}
+
+/// Runs `promtool check metrics` on an exposition.
+enum PromTool {
+    static func check(_ text: String) throws {
+        let file = TestPaths.temporaryDirectory("promtool").appendingPathComponent("metrics.txt")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "promtool check metrics < '\(file.path)' 2>&1"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        process.waitUntilExit()
+        let said = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        guard process.terminationStatus == 0 else { throw RawError("promtool rejected the exposition: \(said)") }
+    }
+}
