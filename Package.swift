@@ -118,7 +118,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TurnoutCollectorTests",
-            dependencies: ["TurnoutCollector", "TurnoutTelemetry", "TurnoutTransport", "TurnoutWire", "TurnoutHTTPClient", "TurnoutTestSupport"],
+            dependencies: ["TurnoutCollector", "TurnoutTelemetry", "TurnoutTransport", "TurnoutWire", "TurnoutHTTPClient", "TurnoutRuntime", "TurnoutTestSupport"],
             path: "Tests/TurnoutCollectorTests",
             swiftSettings: strictSettings
         ),
