@@ -77,7 +77,7 @@ public enum ServiceRunner {
                 exit(1)
             }
             let httpAddress = http.localAddress
-            logger.info("http listening", [
+            logger.lifecycle("http listening", [
                 "address": .string(httpAddress?.description ?? http.configuration.listen.description),
                 "port": .int(Int64(httpAddress?.port ?? http.configuration.listen.port)),
             ])
@@ -98,7 +98,7 @@ public enum ServiceRunner {
                 exit(2)
             }
         }
-        logger.info("listening", [
+        logger.lifecycle("listening", [
             "address": .string(address?.description ?? configuration.listen.description),
             "port": .int(Int64(address?.port ?? configuration.listen.port)),
             "pid": .int(Int64(getpid())),
@@ -110,7 +110,7 @@ public enum ServiceRunner {
                 await service.reload?()
                 continue
             }
-            logger.info("draining", ["signal": .int(Int64(signal)), "drain_timeout_ms": .int(Int64(configuration.drainTimeout.nanoseconds / 1_000_000))])
+            logger.lifecycle("draining", ["signal": .int(Int64(signal)), "drain_timeout_ms": .int(Int64(configuration.drainTimeout.nanoseconds / 1_000_000))])
             break
         }
         async let wireDrained: Void = server.shutdown()
@@ -118,7 +118,7 @@ public enum ServiceRunner {
         _ = await (wireDrained, httpDrained)
         await reporter?.stop()
         await service.stop?()
-        logger.info("stopped")
+        logger.lifecycle("stopped")
         exit(0)
     }
 

@@ -55,9 +55,19 @@ public struct Logger: Sendable {
         log(.error, message(), fields)
     }
 
+    /// Logs at info level whatever the minimum level: for the few lifecycle events (listening,
+    /// draining, stopped) that supervisors and `turnout up` read to learn ports and state.
+    public func lifecycle(_ message: String, _ fields: [String: LogValue] = [:]) {
+        write(.info, message, fields)
+    }
+
     public func log(_ level: Level, _ message: @autoclosure () -> String, _ fields: [String: LogValue] = [:]) {
         guard level >= minimumLevel else { return }
-        var line = "{\"ts\":\"\(Self.timestamp())\",\"level\":\"\(level.name)\",\"service\":\(LogValue.string(service).json),\"msg\":\(LogValue.string(message()).json)"
+        write(level, message(), fields)
+    }
+
+    private func write(_ level: Level, _ message: String, _ fields: [String: LogValue]) {
+        var line = "{\"ts\":\"\(Self.timestamp())\",\"level\":\"\(level.name)\",\"service\":\(LogValue.string(service).json),\"msg\":\(LogValue.string(message).json)"
         let merged = baseFields.merging(fields) { _, new in new }
         for key in merged.keys.sorted() {
             if let value = merged[key] {

@@ -4,8 +4,11 @@ import TurnoutRuntime
 /// Helpers every benchmark shares.
 enum BenchSupport {
     /// The `turnout` executable that is running now, to launch servers from the same build.
-    static var turnoutExecutable: String {
-        ManagedProcess.currentExecutableDirectory.appendingPathComponent("turnout").path
+    static var turnoutExecutable: String { executable("turnout") }
+
+    /// A sibling executable of the same build (`turnout-collector`, ...).
+    static func executable(_ name: String) -> String {
+        ManagedProcess.currentExecutableDirectory.appendingPathComponent(name).path
     }
 
     static func warnIfDebug() {
@@ -35,9 +38,10 @@ enum BenchSupport {
 
 /// `turnout bench <what>`.
 enum BenchCommand {
-    static let subcommand = Subcommand(name: "bench", summary: "Run a benchmark: wire") { arguments in
+    static let subcommand = Subcommand(name: "bench", summary: "Run a benchmark: wire, collector") { arguments in
         let benches: [Subcommand] = [
             Subcommand(name: "wire", summary: "Echo round trips over loopback, against Redis", run: WireBench.run),
+            Subcommand(name: "collector", summary: "Routing records ingested per second, durably", run: CollectorBench.run),
         ]
         return await Subcommand.dispatch(arguments, among: benches, toolName: "turnout bench",
                                          summary: "Benchmarks (build with -c release). Each prints a table, or JSON with --json.")
