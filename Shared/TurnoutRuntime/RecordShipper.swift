@@ -1,0 +1,131 @@
+import Foundation
+import Synchronization
+import TurnoutTelemetry
+import TurnoutTransport
+import TurnoutWire
+
+/// Ships routing records to the collector in batches, in the background.
+///
+/// `submit` never waits: the request path must not slow down because the collector is slow
+/// or gone. Records wait in a bounded buffer and leave it only once the collector has
+/// acknowledged (committed) them; a failed batch is sent again after a backoff, and the
+/// collector's idempotency by record id makes the resend harmless. Past the bound, the
+/// oldest records are dropped and counted.
+public final class RecordShipper: Sendable {
+    public struct Configuration: Sendable {
+        public var maxBuffered = 100_000
+        public var batchSize = 100
+        /// How long a partial batch waits before it is sent anyway.
+        public var flushInterval: Duration = .milliseconds(500)
+        public var maxBackoff: Duration = .seconds(5)
+
+        public init() {}
+    }
+
+    private struct Buffer {
+        var records: [RoutingRecord] = []
+        var head = 0
+        var count: Int { records.count - head }
+
+        mutating func compact() {
+            if head > 4096, head * 2 > records.count {
+                records.removeFirst(head)
+                head = 0
+            }
+        }
+    }
+
+    public let configuration: Configuration
+    private let client: WireClient
+    private let logger: Logger
+    private let buffer = Mutex(Buffer())
+    private let wake = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    private let task = Mutex<Task<Void, Never>?>(nil)
+    private let dropped: Counter
+    private let shipped: Counter
+    private let buffered: Gauge
+
+    public init(collector: [HostPort], configuration: Configuration = Configuration(), metrics: MetricsRegistry, logger: Logger) throws(TransportError) {
+        self.configuration = configuration
+        var clientConfiguration = ClientConfiguration(targets: collector)
+        clientConfiguration.defaultTimeout = .seconds(10)
+        client = try WireClient(configuration: clientConfiguration, logger: logger)
+        self.logger = logger
+        dropped = metrics.counter("turnout_records_dropped_total", help: "Routing records dropped because the buffer for the collector was full.")
+        shipped = metrics.counter("turnout_records_shipped_total", help: "Routing records acknowledged by the collector.")
+        buffered = metrics.gauge("turnout_records_buffered", help: "Routing records waiting for the collector.")
+        task.withLock { $0 = Task { [self] in await run() } }
+    }
+
+    /// Queues a record; returns at once.
+    public func submit(_ record: RoutingRecord) {
+        let (count, overflow) = buffer.withLock { buffer -> (Int, Int) in
+            buffer.records.append(record)
+            let overflow = max(0, buffer.count - configuration.maxBuffered)
+            buffer.head += overflow
+            buffer.compact()
+            return (buffer.count, overflow)
+        }
+        if overflow > 0 { dropped.increment(by: Double(overflow)) }
+        buffered.set(Double(count))
+        if count >= configuration.batchSize { wake.continuation.yield() }
+    }
+
+    public var pendingCount: Int { buffer.withLock { $0.count } }
+
+    /// Tries to send everything buffered within `timeout`, then stops.
+    public func shutdown(timeout: Duration = .seconds(5)) async {
+        let deadline = ContinuousClock.now + timeout
+        while pendingCount > 0, ContinuousClock.now < deadline {
+            wake.continuation.yield()
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        if pendingCount > 0 {
+            logger.warning("stopping with routing records not delivered", ["records": .int(pendingCount)])
+        }
+        task.withLock { $0?.cancel() }
+        wake.continuation.finish()
+        client.shutdown()
+    }
+
+    private func run() async {
+        var backoff = Duration.milliseconds(100)
+        var iterator = wake.stream.makeAsyncIterator()
+        while !Task.isCancelled {
+            let waiting = pendingCount
+            if waiting < configuration.batchSize {
+                // A partial batch waits for company, at most the flush interval.
+                _ = await next(&iterator, within: configuration.flushInterval)
+                if waiting == 0 { continue }
+            }
+            let batch = buffer.withLock { buffer in Array(buffer.records[buffer.head..<min(buffer.records.count, buffer.head + configuration.batchSize)]) }
+            if batch.isEmpty { continue }
+            do throws(RPCError) {
+                _ = try await client.call(CollectorAPI.records, CollectorAPI.RecordsRequest(records: batch), as: CollectorAPI.RecordsResponse.self)
+                let remaining = buffer.withLock { buffer -> Int in
+                    // Only what is still at the head is removed: records dropped for overflow meanwhile are not removed twice.
+                    let sentIDs = Set(batch.map(\.id))
+                    while buffer.head < buffer.records.count, sentIDs.contains(buffer.records[buffer.head].id) { buffer.head += 1 }
+                    buffer.compact()
+                    return buffer.count
+                }
+                shipped.increment(by: Double(batch.count))
+                buffered.set(Double(remaining))
+                backoff = .milliseconds(100)
+            } catch {
+                logger.warning("could not ship routing records; will retry", ["records": .int(batch.count), "error": .string(error.description), "retry_ms": .int(Int64(backoff.components.seconds * 1000 + backoff.components.attoseconds / 1_000_000_000_000_000))])
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, configuration.maxBackoff)
+            }
+        }
+    }
+
+    private func next(_ iterator: inout AsyncStream<Void>.Iterator, within timeout: Duration) async -> Bool {
+        let timer = Task { [wake] in
+            try? await Task.sleep(for: timeout)
+            wake.continuation.yield()
+        }
+        defer { timer.cancel() }
+        return await iterator.next() != nil
+    }
+}
