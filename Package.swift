@@ -49,6 +49,8 @@ let package = Package(
             path: "Shared/TurnoutCollector",
             swiftSettings: strictSettings
         ),
+        // Routing math: benchmark data, routers, training, calibration and evaluation.
+        .target(name: "TurnoutRouting", dependencies: ["COpenBLAS", "TurnoutStorage"], path: "Shared/TurnoutRouting", swiftSettings: strictSettings),
         // Transport: epoll event loops, the wire server and the client pool. Knows nothing of routers.
         .target(
             name: "TurnoutTransport",
@@ -120,6 +122,12 @@ let package = Package(
             name: "TurnoutCollectorTests",
             dependencies: ["TurnoutCollector", "TurnoutTelemetry", "TurnoutTransport", "TurnoutWire", "TurnoutHTTPClient", "TurnoutRuntime", "TurnoutTestSupport"],
             path: "Tests/TurnoutCollectorTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TurnoutRoutingTests",
+            dependencies: ["TurnoutRouting"],
+            path: "Tests/TurnoutRoutingTests",
             swiftSettings: strictSettings
         ),
         .testTarget(
