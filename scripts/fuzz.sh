@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
-# Fuzzes the frame decoder and envelope parsers with libFuzzer and AddressSanitizer.
-#   scripts/fuzz.sh [SECONDS]      (default 600; CI runs a short pass)
-# Crashing inputs are written to fuzz-out/; the corpus grows in fuzz-out/corpus.
+# Fuzzes the wire frame decoder and envelope parsers, and the HTTP request parser, with
+# libFuzzer and AddressSanitizer.
+#   scripts/fuzz.sh [SECONDS]      total time, split between the targets (default 600)
+# Crashing inputs are written to fuzz-out/; corpora grow in fuzz-out/<target>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-600}"
-mkdir -p fuzz-out/corpus .build/fuzz
-cp -n Tests/Fuzz/corpus/* fuzz-out/corpus/ 2>/dev/null || true
-swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name FuzzWire \
-  Shared/TurnoutWire/*.swift Tests/Fuzz/FuzzWire.swift -o .build/fuzz/fuzz-wire 2>&1 \
-  | { grep -v "Cannot export local symbol" || true; }
+half=$(( seconds / 2 > 0 ? seconds / 2 : 1 ))
+mkdir -p fuzz-out/wire fuzz-out/http .build/fuzz
+cp -n Tests/Fuzz/corpus/* fuzz-out/wire/ 2>/dev/null || true
+cp -n Tests/Fuzz/http-corpus/* fuzz-out/http/ 2>/dev/null || true
+build() {
+  local name="$1"; shift
+  swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name "$name" "$@" -o ".build/fuzz/$name" 2>&1 \
+    | { grep -v "Cannot export local symbol" || true; }
+}
+build FuzzWire Shared/TurnoutWire/*.swift Tests/Fuzz/FuzzWire.swift
+build FuzzHTTP Shared/TurnoutTransport/HTTP/HTTPRequestParser.swift Tests/Fuzz/FuzzHTTP.swift
 # Swift's backtracer hangs on the first crash under libFuzzer: turn it off.
-SWIFT_BACKTRACE=enable=no .build/fuzz/fuzz-wire fuzz-out/corpus \
-  -max_total_time="$seconds" -max_len=4096 -artifact_prefix=fuzz-out/ -print_final_stats=1 2>&1 | tail -n 25
+for target in wire http; do
+  name=$([ "$target" = wire ] && echo FuzzWire || echo FuzzHTTP)
+  echo "==> fuzzing $target for ${half}s" >&2
+  SWIFT_BACKTRACE=enable=no ".build/fuzz/$name" "fuzz-out/$target" \
+    -max_total_time="$half" -max_len=4096 -artifact_prefix=fuzz-out/ -print_final_stats=1 2>&1 | tail -n 8
+done
