@@ -51,6 +51,13 @@ let package = Package(
         ),
         // Routing math: benchmark data, routers, training, calibration and evaluation.
         .target(name: "TurnoutRouting", dependencies: ["COpenBLAS", "TurnoutStorage"], path: "Shared/TurnoutRouting", swiftSettings: strictSettings),
+        // The dispatcher's logic: OpenAI-compatible front door, routing, upstream calls, records.
+        .target(
+            name: "TurnoutDispatcher",
+            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutHTTPClient", "TurnoutRuntime"],
+            path: "Shared/TurnoutDispatcher",
+            swiftSettings: strictSettings
+        ),
         // Transport: epoll event loops, the wire server and the client pool. Knows nothing of routers.
         .target(
             name: "TurnoutTransport",
@@ -128,6 +135,12 @@ let package = Package(
             name: "TurnoutRoutingTests",
             dependencies: ["TurnoutRouting"],
             path: "Tests/TurnoutRoutingTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TurnoutDispatcherTests",
+            dependencies: ["TurnoutDispatcher", "TurnoutTestSupport"],
+            path: "Tests/TurnoutDispatcherTests",
             swiftSettings: strictSettings
         ),
         .testTarget(

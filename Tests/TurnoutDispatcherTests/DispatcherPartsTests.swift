@@ -1,0 +1,93 @@
+import Foundation
+import Synchronization
+import Testing
+import TurnoutDispatcher
+
+@Suite struct ModelSelectionTests {
+    let routers: Set<String> = ["mf", "sw_ranking", "random", "classifier"]
+    let upstreams: Set<String> = ["gpt-4-1106-preview", "mixtral-8x7b"]
+
+    @Test func readsRouteLLMStyleNames() throws {
+        #expect(try ModelSelection.parse("router-mf-0.1159", routers: routers, upstreams: upstreams) == .routed(router: "mf", threshold: 0.1159))
+        #expect(try ModelSelection.parse("router-sw_ranking-1", routers: routers, upstreams: upstreams) == .routed(router: "sw_ranking", threshold: 1))
+        #expect(try ModelSelection.parse("router-mf", routers: routers, upstreams: upstreams) == .routedDefault(router: "mf"))
+        #expect(try ModelSelection.parse("mixtral-8x7b", routers: routers, upstreams: upstreams) == .passthrough(upstream: "mixtral-8x7b"))
+    }
+
+    @Test(arguments: ["router-bert-0.5", "router-mf-abc", "router-mf-1.5", "router-mf--0.2", "router-", "gpt-5", "router-mf-nan"])
+    func refusesUnknownAndMalformedNames(_ model: String) {
+        do {
+            _ = try ModelSelection.parse(model, routers: routers, upstreams: upstreams)
+            Issue.record("\(model) must be refused")
+        } catch {
+            #expect(error.status == 400)
+            #expect(error.param == "model")
+        }
+    }
+
+    @Test func errorsHaveOpenAIsShape() throws {
+        let error = OpenAIError.invalidRequest("bad \"model\"", param: "model", code: "model_not_found")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(error.body)) as? [String: Any])
+        let inner = try #require(object["error"] as? [String: Any])
+        #expect(inner["message"] as? String == "bad \"model\"")
+        #expect(inner["type"] as? String == "invalid_request_error")
+        #expect(inner["param"] as? String == "model")
+        #expect(inner["code"] as? String == "model_not_found")
+        #expect(String(decoding: error.event, as: UTF8.self).hasPrefix("data: {\"error\":"))
+    }
+}
+
+@Suite struct CircuitBreakerTests {
+    final class FakeClock: Sendable {
+        let now = Mutex<UInt64>(1_000_000_000)
+        func advance(_ nanos: UInt64) { now.withLock { $0 += nanos } }
+    }
+
+    @Test func opensAfterFailuresAndProbesAfterTheCooldown() {
+        let clock = FakeClock()
+        let breaker = CircuitBreaker(failureThreshold: 3, cooldown: .seconds(10)) { clock.now.withLock { $0 } }
+        for _ in 0..<2 {
+            #expect(breaker.allowCall())
+            breaker.recordFailure()
+        }
+        #expect(breaker.state == .closed)
+        breaker.recordFailure()
+        #expect(breaker.state == .open)
+        #expect(!breaker.allowCall())
+        clock.advance(9_000_000_000)
+        #expect(!breaker.allowCall())
+        clock.advance(1_000_000_000)
+        #expect(breaker.allowCall())
+        #expect(breaker.state == .halfOpen)
+        // Only one trial call at a time.
+        #expect(!breaker.allowCall())
+        breaker.recordFailure()
+        #expect(breaker.state == .open)
+        clock.advance(10_000_000_000)
+        #expect(breaker.allowCall())
+        breaker.recordSuccess()
+        #expect(breaker.state == .closed)
+        #expect(breaker.allowCall())
+    }
+}
+
+@Suite struct ServerSentEventTests {
+    @Test func eventsSurviveAnyChunking() {
+        let stream = "data: {\"a\":1}\n\n: comment\n\ndata: {\"b\":\ndata: 2}\r\n\r\ndata: [DONE]\n\n"
+        let bytes = Array(stream.utf8)
+        var whole = ServerSentEventParser()
+        let expected = whole.feed(bytes)
+        #expect(expected == ["{\"a\":1}", "{\"b\":\n2}", "[DONE]"])
+        for size in 1...7 {
+            var parser = ServerSentEventParser()
+            var events: [String] = []
+            var index = 0
+            while index < bytes.count {
+                events += parser.feed(Array(bytes[index..<min(bytes.count, index + size)]))
+                index += size
+            }
+            #expect(events == expected)
+            #expect(parser.pendingByteCount == 0)
+        }
+    }
+}
