@@ -1,48 +1,56 @@
 import Synchronization
 
-/// A monotonically increasing value, e.g. requests served or dollars spent.
-///
-/// Increments are a compare-and-swap on the value's bits: no lock on the request path.
-public final class Counter: Sendable {
+/// A `Double` updated without locks: a compare-and-swap on its bits.
+final class AtomicDouble: Sendable {
     private let bits = Atomic<UInt64>(Double(0).bitPattern)
+
+    func add(_ amount: Double) {
+        var current = bits.load(ordering: .relaxed)
+        while true {
+            let next = (Double(bitPattern: current) + amount).bitPattern
+            let (exchanged, original) = bits.compareExchange(expected: current, desired: next, ordering: .relaxed)
+            if exchanged { return }
+            current = original
+        }
+    }
+
+    func store(_ value: Double) {
+        bits.store(value.bitPattern, ordering: .relaxed)
+    }
+
+    var value: Double { Double(bitPattern: bits.load(ordering: .relaxed)) }
+}
+
+/// A monotonically increasing value, e.g. requests served or dollars spent.
+/// Increments never lock, so counters can sit on the request path.
+public final class Counter: Sendable {
+    private let storage = AtomicDouble()
 
     init() {}
 
     public func increment(by amount: Double = 1) {
         guard amount > 0 else { return }
-        var current = bits.load(ordering: .relaxed)
-        while true {
-            let next = (Double(bitPattern: current) + amount).bitPattern
-            let (exchanged, original) = bits.compareExchange(expected: current, desired: next, ordering: .relaxed)
-            if exchanged { return }
-            current = original
-        }
+        storage.add(amount)
     }
 
-    public var value: Double { Double(bitPattern: bits.load(ordering: .relaxed)) }
+    public var value: Double { storage.value }
 }
 
 /// A value that goes up and down, e.g. connections open or cache entries.
 public final class Gauge: Sendable {
-    private let bits = Atomic<UInt64>(Double(0).bitPattern)
+    private let storage = AtomicDouble()
 
     init() {}
 
     public func set(_ value: Double) {
-        bits.store(value.bitPattern, ordering: .relaxed)
+        storage.store(value)
     }
 
     public func add(_ amount: Double) {
-        var current = bits.load(ordering: .relaxed)
-        while true {
-            let next = (Double(bitPattern: current) + amount).bitPattern
-            let (exchanged, original) = bits.compareExchange(expected: current, desired: next, ordering: .relaxed)
-            if exchanged { return }
-            current = original
-        }
+        storage.add(amount)
     }
 
-    public var value: Double { Double(bitPattern: bits.load(ordering: .relaxed)) }
+    public var value: Double { storage.value }
 }
 
 /// Observations counted into cumulative buckets, as Prometheus histograms are.
@@ -50,7 +58,7 @@ public final class Histogram: Sendable {
     public let upperBounds: [Double]
     private let buckets: [AtomicCount]
     private let total = AtomicCount()
-    private let sum = Gauge()
+    private let sum = AtomicDouble()
 
     init(upperBounds: [Double]) {
         self.upperBounds = upperBounds.sorted()

@@ -15,19 +15,10 @@ public final class WireServer: Sendable {
     public let registry: HandlerRegistry
     let logger: Logger
     let metrics: WireServerMetrics
-    private let loops: [EventLoop]
+    private let host: ConnectionHost<ServerConnection>
     private let pool: HandlerPool
-    private let state = Mutex(State())
     private let totalInFlight = Atomic<Int>(0)
     private let draining = Atomic<Bool>(false)
-    private let nextLoop = Atomic<Int>(0)
-
-    private struct State {
-        var listener: Acceptor?
-        var localAddress: SocketAddress?
-        var connections: [ObjectIdentifier: ServerConnection] = [:]
-        var started = false
-    }
 
     /// - Parameter metrics: where request counts and latencies go; a private registry when nil.
     public init(configuration: ServerConfiguration, registry: HandlerRegistry, logger: Logger, metrics: MetricsRegistry? = nil) throws(TransportError) {
@@ -35,36 +26,36 @@ public final class WireServer: Sendable {
         self.registry = registry
         self.logger = logger
         self.metrics = WireServerMetrics(registry: metrics ?? MetricsRegistry(), methods: registry.descriptors.map(\.fullName))
-        var loops: [EventLoop] = []
-        for index in 0..<max(1, configuration.ioThreads) {
-            loops.append(try EventLoop(name: "wire-io-\(index)"))
-        }
-        self.loops = loops
-        self.pool = HandlerPool(limit: configuration.maxConcurrentHandlers)
+        host = try ConnectionHost(name: "wire", ioThreads: configuration.ioThreads, logger: logger)
+        pool = HandlerPool(limit: configuration.maxConcurrentHandlers)
     }
 
     /// The bound address; meaningful after `start()`.
-    public var localAddress: SocketAddress? {
-        state.withLock { $0.localAddress }
-    }
+    public var localAddress: SocketAddress? { host.localAddress }
 
     public var health: HealthMonitor { registry.health }
+
+    public var isDraining: Bool { draining.load(ordering: .acquiring) }
+
+    /// Open connections right now.
+    public var connectionCount: Int { host.connectionCount }
 
     /// Binds, listens and starts serving.
     /// - Throws: `TransportError` when the address cannot be resolved or bound.
     public func start() throws(TransportError) {
-        for loop in loops { loop.start() }
-        let (acceptor, bound) = try Acceptor.start(listen: configuration.listen, backlog: configuration.backlog, loop: loops[0], logger: logger) { [unowned self] client, peer in
-            accepted(fd: client, peer: peer)
-        }
-        state.withLock {
-            $0.listener = acceptor
-            $0.localAddress = bound
-            $0.started = true
-        }
-        let sweepEvery = min(Duration.milliseconds(250), configuration.readTimeout / 4)
-        for loop in loops {
-            loop.execute { self.scheduleSweep(on: loop, every: sweepEvery) }
+        let readLimit = configuration.readTimeout.nanoseconds
+        let idleLimit = configuration.idleTimeout.nanoseconds
+        try host.start(listen: configuration.listen, backlog: configuration.backlog, sweepEvery: min(.milliseconds(250), configuration.readTimeout / 4)) { [unowned self] loop, fd, peer in
+            metrics.connections.add(1)
+            return ServerConnection(server: self, loop: loop, fd: fd, peer: peer)
+        } sweep: { connection, now in
+            // A frame that started and stalls, or a connection with nothing to do, is closed.
+            let quiet = now &- connection.lastReadNanos
+            if connection.hasPartialInput, quiet > readLimit {
+                connection.close(.readTimeout)
+            } else if !connection.hasPartialInput, connection.inFlight.load(ordering: .relaxed) == 0, quiet > idleLimit {
+                connection.close(.idleTimeout)
+            }
         }
     }
 
@@ -72,9 +63,7 @@ public final class WireServer: Sendable {
     public func shutdown() async {
         guard !draining.exchange(true, ordering: .acquiringAndReleasing) else { return }
         registry.health.setOverall(.notServing)
-        if let acceptor = state.withLock({ $0.listener }) {
-            loops[0].execute { acceptor.stop() }
-        }
+        host.stopAccepting()
         let deadline = Deadline.after(configuration.drainTimeout)
         while totalInFlight.load(ordering: .acquiring) > 0, !deadline.hasPassed {
             try? await Task.sleep(for: .milliseconds(5))
@@ -83,76 +72,17 @@ public final class WireServer: Sendable {
         if abandoned > 0 {
             logger.warning("drain timeout: closing with requests still in flight", ["in_flight": .int(abandoned)])
         }
-        let connections = state.withLock { Array($0.connections.values) }
-        for connection in connections {
-            connection.loop.execute { connection.closeAfterFlushing(.shutdown) }
-        }
-        let closeDeadline = Deadline.after(milliseconds: 1000)
-        while state.withLock({ !$0.connections.isEmpty }), !closeDeadline.hasPassed {
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        for connection in state.withLock({ Array($0.connections.values) }) {
-            connection.loop.execute { connection.close(.shutdown) }
-        }
-        for loop in loops { loop.stop() }
-    }
-
-    public var isDraining: Bool { draining.load(ordering: .acquiring) }
-
-    /// Open connections right now.
-    public var connectionCount: Int { state.withLock { $0.connections.count } }
-
-    // MARK: Connections (called by the acceptor and connections).
-
-    func accepted(fd: Int32, peer: String) {
-        let index = nextLoop.add(1, ordering: .relaxed).oldValue % loops.count
-        let loop = loops[index]
-        let connection = ServerConnection(server: self, loop: loop, fd: fd, peer: peer)
-        state.withLock { $0.connections[ObjectIdentifier(connection)] = connection }
-        metrics.connections.add(1)
-        let register: @Sendable () -> Void = {
-            do throws(TransportError) {
-                try connection.register()
-            } catch {
-                self.logger.error("could not register connection: \(error)", ["peer": .string(peer)])
-                connection.close(.shutdown)
-            }
-        }
-        if loop.inEventLoop { register() } else { loop.execute(register) }
+        await host.closeAll()
     }
 
     func connectionClosed(_ connection: ServerConnection, reason: CloseReason) {
-        state.withLock { _ = $0.connections.removeValue(forKey: ObjectIdentifier(connection)) }
+        host.remove(connection)
         metrics.connections.add(-1)
         switch reason {
         case .peerClosed, .shutdown, .closedAfterFlush:
             logger.debug("connection closed", ["peer": .string(connection.peer), "reason": .string(reason.description)])
         default:
             logger.info("connection closed", ["peer": .string(connection.peer), "reason": .string(reason.description)])
-        }
-    }
-
-    private func scheduleSweep(on loop: EventLoop, every interval: Duration) {
-        guard !(draining.load(ordering: .relaxed) && connectionCount == 0) else { return }
-        loop.schedule(after: interval) { [self] in
-            sweep(loop)
-            scheduleSweep(on: loop, every: interval)
-        }
-    }
-
-    /// Closes this loop's connections that stalled mid-frame or sat idle too long.
-    private func sweep(_ loop: EventLoop) {
-        let now = Deadline.nowNanos()
-        let readLimit = configuration.readTimeout.nanoseconds
-        let idleLimit = configuration.idleTimeout.nanoseconds
-        let mine = state.withLock { $0.connections.values.filter { $0.loop === loop } }
-        for connection in mine {
-            let quiet = now &- connection.lastReadNanos
-            if connection.hasPartialInput, quiet > readLimit {
-                connection.close(.readTimeout)
-            } else if !connection.hasPartialInput, connection.inFlight.load(ordering: .relaxed) == 0, quiet > idleLimit {
-                connection.close(.idleTimeout)
-            }
         }
     }
 

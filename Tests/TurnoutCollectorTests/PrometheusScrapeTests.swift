@@ -23,7 +23,7 @@ import TurnoutWire
         }
 
         let directory = TestPaths.temporaryDirectory("prometheus")
-        let port = try FreePort.pick()
+        let port = try LoopbackSocket.freePort()
         let config = """
             global:
               scrape_interval: 1s
@@ -65,19 +65,3 @@ import TurnoutWire
     }
 }
 
-/// A free loopback TCP port, for servers that cannot report the port they bound.
-enum FreePort {
-    static func pick() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard ok else { throw RawError("no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-}

@@ -22,7 +22,7 @@ import TurnoutWire
     }
 
     @Test func recordsWaitForADownCollectorAndSurviveItsRestart() async throws {
-        let port = try FreePort.pick()
+        let port = Int(try LoopbackSocket.freePort())
         let state = TestPaths.temporaryDirectory("shipper")
         let metrics = MetricsRegistry()
         var configuration = RecordShipper.Configuration()

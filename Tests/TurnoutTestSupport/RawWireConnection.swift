@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TurnoutTransport
 import TurnoutWire
 
 /// A plain TCP connection for sending arbitrary, even malformed, bytes to a server and
@@ -15,19 +16,7 @@ public final class RawWireConnection: @unchecked Sendable {
     private let queue = DispatchQueue(label: "raw-wire-connection")
 
     public init(port: UInt16) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw RawError("socket: errno \(errno)") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard result == 0 else {
-            close(fd)
-            throw RawError("connect to port \(port): errno \(errno)")
-        }
+        fd = try LoopbackSocket.connect(port: port)
     }
 
     deinit { close(fd) }

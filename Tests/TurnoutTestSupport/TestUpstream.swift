@@ -1,5 +1,6 @@
 import Foundation
 import TurnoutRuntime
+import TurnoutTransport
 
 /// The OpenAI-compatible stand-in upstream (Tests/Upstream/test_upstream.py) as a real process:
 /// the one thing tests fake, because real LLMs cannot run here.
@@ -59,18 +60,7 @@ struct RawHTTP {
     let fd: Int32
 
     init(port: UInt16) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard result == 0 else {
-            close(fd)
-            throw RawError("connect to 127.0.0.1:\(port) failed")
-        }
+        fd = try LoopbackSocket.connect(port: port)
     }
 
     func exchange(_ bytes: [UInt8]) throws -> Data {

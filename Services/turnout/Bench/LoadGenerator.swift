@@ -1,6 +1,7 @@
 import CTurnoutSystem
 import Dispatch
 import Glibc
+import TurnoutTransport
 import TurnoutWire
 
 /// A lean, single-threaded load generator for the wire protocol, built like `redis-benchmark`:
@@ -148,22 +149,11 @@ struct LoadGenerator {
     }
 
     private func connect() throws(Failure) -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw .connect(String(cString: strerror(errno))) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        do {
+            return try LoopbackSocket.connect(port: port)
+        } catch {
+            throw .connect(error.description)
         }
-        guard result == 0 else {
-            close(fd)
-            throw .connect(String(cString: strerror(errno)))
-        }
-        var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        return fd
     }
 
     private func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }

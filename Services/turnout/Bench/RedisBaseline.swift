@@ -1,5 +1,6 @@
 import Foundation
 import TurnoutRuntime
+import TurnoutTransport
 import CTurnoutSystem
 import Glibc
 
@@ -63,33 +64,15 @@ struct RedisBaseline {
     }
 
     private func freePort() throws -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard ok else { throw BenchError("could not find a free port") }
-        return UInt16(bigEndian: address.sin_port)
+        try LoopbackSocket.freePort()
     }
 
     private func waitForPort(_ port: UInt16) throws {
         for _ in 0..<500 {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = port.bigEndian
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            if let fd = try? LoopbackSocket.connect(port: port) {
+                close(fd)
+                return
             }
-            close(fd)
-            if result == 0 { return }
             usleep(10_000)
         }
         throw BenchError("redis-server did not start listening on port \(port)")

@@ -41,109 +41,54 @@ public final class HTTPServer: Sendable {
     public let configuration: HTTPServerConfiguration
     let logger: Logger
     private let handler: Handler
-    private let loops: [EventLoop]
+    private let host: ConnectionHost<HTTPServerConnection>
     private let pool: HandlerPool
-    private let state = Mutex(State())
     private let inFlight = Atomic<Int>(0)
     private let draining = Atomic<Bool>(false)
-    private let nextLoop = Atomic<Int>(0)
-
-    private struct State {
-        var acceptor: Acceptor?
-        var localAddress: SocketAddress?
-        var connections: [ObjectIdentifier: HTTPServerConnection] = [:]
-    }
 
     public init(configuration: HTTPServerConfiguration, logger: Logger, handler: @escaping Handler) throws(TransportError) {
         self.configuration = configuration
         self.logger = logger
         self.handler = handler
-        var loops: [EventLoop] = []
-        for index in 0..<max(1, configuration.ioThreads) {
-            loops.append(try EventLoop(name: "http-io-\(index)"))
-        }
-        self.loops = loops
+        host = try ConnectionHost(name: "http", ioThreads: configuration.ioThreads, logger: logger)
         pool = HandlerPool(limit: configuration.maxConcurrentHandlers)
     }
 
-    public var localAddress: SocketAddress? { state.withLock { $0.localAddress } }
-    public var connectionCount: Int { state.withLock { $0.connections.count } }
+    public var localAddress: SocketAddress? { host.localAddress }
+    public var connectionCount: Int { host.connectionCount }
     public var isDraining: Bool { draining.load(ordering: .acquiring) }
 
     public func start() throws(TransportError) {
-        for loop in loops { loop.start() }
-        let (acceptor, bound) = try Acceptor.start(listen: configuration.listen, backlog: configuration.backlog, loop: loops[0], logger: logger) { [unowned self] fd, peer in
-            accepted(fd: fd, peer: peer)
-        }
-        state.withLock {
-            $0.acceptor = acceptor
-            $0.localAddress = bound
-        }
-        let every = min(Duration.milliseconds(250), configuration.readTimeout / 4)
-        for loop in loops {
-            loop.execute { self.scheduleSweep(on: loop, every: every) }
+        let readLimit = configuration.readTimeout.nanoseconds
+        let idleLimit = configuration.idleTimeout.nanoseconds
+        try host.start(listen: configuration.listen, backlog: configuration.backlog, sweepEvery: min(.milliseconds(250), configuration.readTimeout / 4)) { [unowned self] loop, fd, peer in
+            HTTPServerConnection(server: self, loop: loop, fd: fd, peer: peer)
+        } sweep: { [unowned self] connection, now in
+            guard !connection.busy else { return }
+            let quiet = now &- connection.lastReadNanos
+            if connection.hasPartialInput, quiet > readLimit {
+                writeError(408, "request not received in time", on: connection)
+                connection.closeAfterFlushing(.readTimeout)
+            } else if !connection.hasPartialInput, quiet > idleLimit {
+                connection.close(.idleTimeout)
+            }
         }
     }
 
     /// Stops accepting, lets in-flight requests finish within the drain timeout, then closes.
     public func shutdown() async {
         guard !draining.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        if let acceptor = state.withLock({ $0.acceptor }) {
-            loops[0].execute { acceptor.stop() }
-        }
+        host.stopAccepting()
         let deadline = Deadline.after(configuration.drainTimeout)
         while inFlight.load(ordering: .acquiring) > 0, !deadline.hasPassed {
             try? await Task.sleep(for: .milliseconds(5))
         }
-        for connection in state.withLock({ Array($0.connections.values) }) {
-            connection.loop.execute { connection.closeAfterFlushing(.shutdown) }
-        }
-        let closeDeadline = Deadline.after(milliseconds: 1000)
-        while state.withLock({ !$0.connections.isEmpty }), !closeDeadline.hasPassed {
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        for connection in state.withLock({ Array($0.connections.values) }) {
-            connection.loop.execute { connection.close(.shutdown) }
-        }
-        for loop in loops { loop.stop() }
-    }
-
-    private func accepted(fd: Int32, peer: String) {
-        let loop = loops[nextLoop.add(1, ordering: .relaxed).oldValue % loops.count]
-        let connection = HTTPServerConnection(server: self, loop: loop, fd: fd, peer: peer)
-        state.withLock { $0.connections[ObjectIdentifier(connection)] = connection }
-        let register: @Sendable () -> Void = {
-            do throws(TransportError) {
-                try connection.register()
-            } catch {
-                self.logger.error("could not register HTTP connection: \(error)")
-                connection.close(.shutdown)
-            }
-        }
-        if loop.inEventLoop { register() } else { loop.execute(register) }
+        await host.closeAll()
     }
 
     func connectionClosed(_ connection: HTTPServerConnection, reason: CloseReason) {
-        state.withLock { _ = $0.connections.removeValue(forKey: ObjectIdentifier(connection)) }
+        host.remove(connection)
         logger.debug("HTTP connection closed", ["peer": .string(connection.peer), "reason": .string(reason.description)])
-    }
-
-    private func scheduleSweep(on loop: EventLoop, every interval: Duration) {
-        loop.schedule(after: interval) { [self] in
-            let now = Deadline.nowNanos()
-            for connection in state.withLock({ $0.connections.values.filter { $0.loop === loop } }) where !connection.busy {
-                let quiet = now &- connection.lastReadNanos
-                if connection.hasPartialInput, quiet > configuration.readTimeout.nanoseconds {
-                    writeError(408, "request not received in time", on: connection)
-                    connection.closeAfterFlushing(.readTimeout)
-                } else if !connection.hasPartialInput, quiet > configuration.idleTimeout.nanoseconds {
-                    connection.close(.idleTimeout)
-                }
-            }
-            if !(draining.load(ordering: .relaxed) && connectionCount == 0) {
-                scheduleSweep(on: loop, every: interval)
-            }
-        }
     }
 
     // MARK: Requests.
