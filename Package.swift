@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "turnout", targets: ["turnout"]),
+        .executable(name: "turnout-embedder", targets: ["turnout-embedder"]),
         .executable(name: "turnout-collector", targets: ["turnout-collector"]),
     ],
     targets: [
@@ -28,10 +29,12 @@ let package = Package(
         .target(name: "TurnoutTelemetry", dependencies: ["TurnoutWire"], path: "Shared/TurnoutTelemetry", swiftSettings: strictSettings),
         // Storage: SQLite in WAL mode, with recovery from damaged files.
         .target(name: "TurnoutStorage", dependencies: ["CSQLite"], path: "Shared/TurnoutStorage", swiftSettings: strictSettings),
+        // all-MiniLM-L6-v2 in Swift: safetensors reader, BERT tokenizer, encoder on OpenBLAS.
+        .target(name: "TurnoutEmbedding", dependencies: ["COpenBLAS"], path: "Shared/TurnoutEmbedding", swiftSettings: strictSettings),
         // The embedding service's logic: cache, batching, backends, handlers.
         .target(
             name: "TurnoutEmbedder",
-            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutStorage", "TurnoutTransport", "TurnoutHTTPClient", "TurnoutRuntime"],
+            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutStorage", "TurnoutTransport", "TurnoutHTTPClient", "TurnoutRuntime", "TurnoutEmbedding"],
             path: "Shared/TurnoutEmbedder",
             swiftSettings: strictSettings
         ),
@@ -76,11 +79,17 @@ let package = Package(
         // Executables.
         .executableTarget(
             name: "turnout",
-            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime", "CTurnoutSystem"],
+            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime", "CTurnoutSystem", "TurnoutEmbedding", "TurnoutEmbedder", "COpenBLAS"],
             path: "Services/turnout",
             swiftSettings: strictSettings
         ),
 
+        .executableTarget(
+            name: "turnout-embedder",
+            dependencies: ["TurnoutEmbedder", "TurnoutEmbedding", "TurnoutRuntime"],
+            path: "Services/turnout-embedder",
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "turnout-collector",
             dependencies: ["TurnoutCollector", "TurnoutRuntime"],
@@ -111,6 +120,12 @@ let package = Package(
             name: "TurnoutHTTPClientTests",
             dependencies: ["TurnoutHTTPClient", "TurnoutTestSupport"],
             path: "Tests/TurnoutHTTPClientTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TurnoutEmbeddingTests",
+            dependencies: ["TurnoutEmbedding"],
+            path: "Tests/TurnoutEmbeddingTests",
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -6,6 +6,7 @@ let subcommands: [Subcommand] = [
     EchoServerCommand.subcommand,
     HealthCommand.subcommand,
     CallCommand.subcommand,
+    EmbedCommand.subcommand,
     BenchCommand.subcommand,
 ]
 

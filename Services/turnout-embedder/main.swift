@@ -1,0 +1,7 @@
+import TurnoutEmbedder
+import TurnoutEmbedding
+import TurnoutRuntime
+
+await ServiceRunner.main(serviceName: EmbedderProgram.serviceName, spec: EmbedderProgram.spec) { context in
+    try EmbedderProgram.makeService(context) { directory in try MiniLM(directory: directory) }
+}

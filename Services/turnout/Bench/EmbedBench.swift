@@ -1,0 +1,161 @@
+import COpenBLAS
+import Foundation
+import TurnoutEmbedder
+import TurnoutEmbedding
+import TurnoutRuntime
+import TurnoutTelemetry
+import TurnoutTransport
+import TurnoutWire
+
+/// `turnout bench embed`: the native encoder's latency and throughput, its achieved GFLOP/s
+/// against this machine's sgemm peak (measured in the same run), and the service end to end.
+enum EmbedBench {
+    static let spec = CommandSpec(
+        name: "turnout bench embed",
+        summary: "Measure the embedding model on ~64-token prompts: single-query latency, batch-1 and batch-32 throughput, GFLOP/s versus a large sgemm, and the service over the wire at 16 clients.",
+        options: [
+            .flag("json", help: "Print one JSON object instead of text"),
+            OptionSpec("model-dir", env: "TURNOUT_MODEL_DIR", default: "models/all-MiniLM-L6-v2", value: "DIR", help: "Model directory"),
+            OptionSpec("seconds", default: "3", value: "S", help: "Measured seconds per phase"),
+            OptionSpec("clients", default: "16", value: "N", help: "Concurrent clients for the service phase"),
+            .flag("no-service", help: "Skip the end-to-end service phase"),
+        ]
+    )
+
+    static let prompt = "Explain, step by step, how a transformer encoder turns a sentence into a vector: tokenization, embeddings, self-attention across twelve heads, the feed-forward layers, and mean pooling, and say why"
+
+    static func run(_ arguments: [String]) async -> Int32 {
+        let options = ServiceRunner.parseOrExit(spec, arguments)
+        do {
+            BenchSupport.warnIfDebug()
+            let seconds = try options.double("seconds")
+            let directory = URL(fileURLWithPath: options.string("model-dir") ?? "models/all-MiniLM-L6-v2")
+            let model = try MiniLM(directory: directory)
+            let tokens = model.tokenize(prompt)
+            var report: [String: Double] = ["prompt_tokens": Double(tokens.count)]
+
+            // Single queries, one after another.
+            for _ in 0..<20 { _ = model.encode([tokens]) }
+            var latencies: [Double] = []
+            let singleEnd = Date().addingTimeInterval(seconds)
+            while Date() < singleEnd {
+                let start = DispatchTime.now().uptimeNanoseconds
+                _ = model.encode([model.tokenize(prompt)])
+                latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            }
+            latencies.sort()
+            report["single_p50_ms"] = percentile(latencies, 0.5)
+            report["single_p99_ms"] = percentile(latencies, 0.99)
+            report["batch1_qps"] = Double(latencies.count) / (latencies.reduce(0, +) / 1000)
+            report["batch1_tokens_per_s"] = report["batch1_qps"].map { $0 * Double(tokens.count) }
+
+            // Batches of 32.
+            let batch = (0..<32).map { model.tokenize("\(prompt) \($0)") }
+            let batchTokens = batch.reduce(0) { $0 + $1.count }
+            _ = model.encode(batch)
+            var passes = 0
+            let batchStart = DispatchTime.now().uptimeNanoseconds
+            let batchEnd = Date().addingTimeInterval(seconds)
+            while Date() < batchEnd {
+                _ = model.encode(batch)
+                passes += 1
+            }
+            let batchSeconds = Double(DispatchTime.now().uptimeNanoseconds - batchStart) / 1e9
+            let qps = Double(passes * 32) / batchSeconds
+            report["batch32_qps"] = qps
+            report["batch32_tokens_per_s"] = Double(passes * batchTokens) / batchSeconds
+            let longest = batch.map(\.count).max() ?? 0
+            let flopsPerPass = flops(sequences: 32, length: longest)
+            report["encoder_gflops"] = flopsPerPass * Double(passes) / batchSeconds / 1e9
+            report["mflop_per_token"] = flopsPerPass / Double(32 * longest) / 1e6
+            report["sgemm_peak_gflops"] = sgemmPeak()
+            report["ratio_to_peak"] = (report["encoder_gflops"] ?? 0) / (report["sgemm_peak_gflops"] ?? 1)
+            report["floor_single_ms"] = flops(sequences: 1, length: tokens.count) / ((report["sgemm_peak_gflops"] ?? 1) * 1e9) * 1000
+
+            if !options.flag("no-service") {
+                let (serviceQPS, serviceP50, serviceP99) = try await service(directory: directory, clients: try options.int("clients", range: 1...256), seconds: seconds)
+                report["service_c16_qps"] = serviceQPS
+                report["service_c16_p50_ms"] = serviceP50
+                report["service_c16_p99_ms"] = serviceP99
+            }
+            if options.flag("json") {
+                print(BenchSupport.json(report.mapValues { ($0 * 1000).rounded() / 1000 }))
+            } else {
+                for key in report.keys.sorted() { print("\(key): \(String(format: "%.3f", report[key] ?? 0))") }
+            }
+            return 0
+        } catch {
+            printError("turnout bench embed: \(error)")
+            return 1
+        }
+    }
+
+    /// FLOPs of one forward pass: projections, attention and feed-forward of 6 layers
+    /// (a multiply-add counts as two), for `sequences` padded to `length`.
+    static func flops(sequences: Int, length: Int) -> Double {
+        let hidden = 384.0, intermediate = 1536.0, layers = 6.0
+        let tokens = Double(sequences * length)
+        let projections = tokens * 2 * (4 * hidden * hidden + 2 * hidden * intermediate)
+        let attention = Double(sequences) * 2 * 2 * Double(length) * Double(length) * hidden
+        return layers * (projections + attention)
+    }
+
+    /// GFLOP/s of a 2048 x 2048 sgemm through the same OpenBLAS, best of five.
+    static func sgemmPeak() -> Double {
+        let n = 2048
+        let a = [Float](repeating: 0.5, count: n * n)
+        let b = [Float](repeating: 0.25, count: n * n)
+        var c = [Float](repeating: 0, count: n * n)
+        var best = 0.0
+        for _ in 0..<5 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n), 0, &c, Int32(n))
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            best = max(best, 2 * Double(n * n * n) / elapsed / 1e9)
+        }
+        return best
+    }
+
+    /// Single-text requests from `clients` concurrent callers to a real embedder process (cache off).
+    static func service(directory: URL, clients: Int, seconds: Double) async throws -> (Double, Double, Double) {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("turnout-bench-embed-\(UUID().uuidString)")
+        let process = try ManagedProcess(executable: BenchSupport.executable("turnout-embedder"), arguments: [
+            "--listen", "127.0.0.1:0", "--state-dir", state.path, "--model-dir", directory.path, "--cache-entries", "0", "--log-level", "warning",
+        ])
+        defer {
+            process.terminate()
+            try? FileManager.default.removeItem(at: state)
+        }
+        let port = try await process.listening()
+        var configuration = ClientConfiguration(targets: [HostPort(host: "127.0.0.1", port: UInt16(port))])
+        configuration.connectionsPerEndpoint = 4
+        let client = try WireClient(configuration: configuration, logger: Logger(service: "bench", minimumLevel: .error))
+        defer { client.shutdown() }
+        let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        let started = ContinuousClock.now
+        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+            for worker in 0..<clients {
+                group.addTask {
+                    var mine: [Double] = []
+                    var index = 0
+                    while ContinuousClock.now < end {
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        _ = try await client.call(EmbedderAPI.embed, EmbedderAPI.EmbedRequest(texts: ["\(prompt) \(worker)-\(index)"]), as: EmbedderAPI.EmbedResponse.self)
+                        mine.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                        index += 1
+                    }
+                    return mine
+                }
+            }
+            return try await group.reduce(into: [Double]()) { $0 += $1 }.sorted()
+        }
+        let elapsed = ContinuousClock.now - started
+        let total = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return (Double(latencies.count) / total, percentile(latencies, 0.5), percentile(latencies, 0.99))
+    }
+
+    static func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
+        guard !sorted.isEmpty else { return 0 }
+        return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
+    }
+}

@@ -1,0 +1,220 @@
+import COpenBLAS
+import Dispatch
+import Foundation
+import Synchronization
+
+/// The BERT encoder of all-MiniLM-L6-v2 on OpenBLAS: token ids in, unit-length sentence
+/// vectors (mean pooling over the tokens, then L2 normalization) out.
+///
+/// Sequences of a batch are packed back to back, tokens x width, with no padding: every
+/// linear projection is then one `cblas_sgemm` over all tokens of all sequences, and only
+/// attention looks at sequence boundaries (one score matrix per sequence and head). Packing
+/// is exactly equivalent to padding with an attention mask, since padded positions would get
+/// zero weight and be left out of the mean anyway, but it spends no work on padding, so
+/// batching sequences of different lengths costs nothing extra.
+///
+/// Thread safety: weights are immutable and each call takes a private workspace from a small
+/// pool, so one instance may be used from several threads at once. Throughput is best with
+/// one caller at a time, since OpenBLAS already spreads each large product over all cores.
+public final class MiniLMEncoder: Sendable {
+    public let configuration: MiniLMConfiguration
+    /// Substituted for ids outside the vocabulary, so bad input cannot read outside the table.
+    public let unknownTokenID: Int32
+    private let weights: MiniLMWeights
+    private let idleWorkspaces = Mutex<[EncoderWorkspace]>([])
+    /// Threads computing attention at once: one per core.
+    private let attentionWorkers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 16))
+
+    /// Idle workspaces kept for reuse; more concurrent callers allocate their own.
+    private static let pooledWorkspaceLimit = 2
+    /// Workspaces bigger than this (from unusually large batches) are freed after use.
+    private static let pooledWorkspaceBytes = 256 << 20
+
+    /// Loads the weights from `file`, checking each tensor's shape against `configuration`.
+    /// - Parameter unknownTokenID: the vocabulary's `[UNK]` id (100 in BERT's uncased vocabulary).
+    /// - Throws: `EmbeddingModelError.invalidConfiguration` for a configuration the kernels cannot
+    ///   run, `.invalidWeights` for a missing, misshapen or unreadable tensor.
+    public init(file: SafetensorsFile, configuration: MiniLMConfiguration = .init(), unknownTokenID: Int32 = 100) throws(EmbeddingModelError) {
+        if let problem = configuration.problem {
+            throw .invalidConfiguration(path: file.path, reason: problem)
+        }
+        guard unknownTokenID >= 0, Int(unknownTokenID) < configuration.vocabularySize else {
+            throw .invalidConfiguration(path: file.path, reason: "unknown-token id \(unknownTokenID) is outside the \(configuration.vocabularySize)-token vocabulary")
+        }
+        self.configuration = configuration
+        self.unknownTokenID = unknownTokenID
+        do {
+            weights = try MiniLMWeights(file: file, configuration: configuration)
+        } catch {
+            throw .invalidWeights(error)
+        }
+    }
+
+    /// Length of each output vector (the hidden size, 384).
+    public var dimensions: Int { configuration.hiddenSize }
+
+    /// Unit-length embeddings for token sequences (`[CLS] … [SEP]`), in order.
+    ///
+    /// Sequences may differ in length. Ids outside the vocabulary count as `unknownTokenID`;
+    /// a sequence longer than `maxPositions` keeps its first `maxPositions - 1` ids and its
+    /// last one (its `[SEP]`); an empty sequence yields a zero vector. Blocks while it computes.
+    public func encode(_ batch: [[Int32]]) -> [[Float]] {
+        let sequences = batch.map { Self.clipped($0, limit: configuration.maxPositions) }
+        let total = sequences.reduce(0) { $0 + $1.count }
+        guard total > 0 else {
+            return sequences.map { _ in [Float](repeating: 0, count: dimensions) }
+        }
+        let workspace = idleWorkspaces.withLock { $0.popLast() } ?? EncoderWorkspace(configuration: configuration, attentionWorkers: attentionWorkers)
+        defer {
+            if workspace.byteCount <= Self.pooledWorkspaceBytes {
+                idleWorkspaces.withLock { pool in
+                    if pool.count < Self.pooledWorkspaceLimit { pool.append(workspace) }
+                }
+            }
+        }
+        workspace.reserve(tokens: total, longestSequence: sequences.lazy.map(\.count).max() ?? 0)
+        var offsets: [Int] = []
+        offsets.reserveCapacity(sequences.count)
+        var offset = 0
+        for sequence in sequences {
+            offsets.append(offset)
+            offset += sequence.count
+        }
+        embed(sequences, offsets: offsets, into: workspace)
+        let lengths = sequences.map(\.count)
+        for layer in weights.layers {
+            run(layer, lengths: lengths, offsets: offsets, tokens: total, workspace: workspace)
+        }
+        return zip(sequences, offsets).map { sequence, start in
+            EncoderKernels.meanPoolNormalized(workspace.hidden + start * dimensions, count: sequence.count, width: dimensions)
+        }
+    }
+
+    /// `ids` cut to `limit` by dropping ids just before the last one, so `[SEP]` stays at the end.
+    static func clipped(_ ids: [Int32], limit: Int) -> [Int32] {
+        guard ids.count > limit, let last = ids.last else { return ids }
+        return Array(ids.prefix(max(limit - 1, 0))) + (limit > 0 ? [last] : [])
+    }
+
+    /// Word + position + token-type-0 embeddings, then LayerNorm, into `workspace.hidden`.
+    private func embed(_ sequences: [[Int32]], offsets: [Int], into workspace: EncoderWorkspace) {
+        let width = dimensions
+        let vocabulary = Int32(configuration.vocabularySize)
+        for (sequence, start) in zip(sequences, offsets) {
+            for (position, raw) in sequence.enumerated() {
+                let id = raw >= 0 && raw < vocabulary ? raw : unknownTokenID
+                let word = weights.wordEmbeddings + Int(id) * width
+                let positional = weights.positionEmbeddings + position * width
+                let row = workspace.hidden + (start + position) * width
+                for channel in stride(from: 0, to: width, by: EncoderKernels.width) {
+                    EncoderKernels.store(EncoderKernels.load(word + channel) + EncoderKernels.load(positional + channel), row + channel)
+                }
+            }
+        }
+        let total = (offsets.last ?? 0) + (sequences.last?.count ?? 0)
+        EncoderKernels.layerNorm(
+            workspace.hidden, adding: nil, count: total, width: width,
+            scale: weights.embeddingNormScale, bias: weights.embeddingNormBias, epsilon: configuration.layerNormEpsilon)
+    }
+
+    /// One post-LN transformer layer over all stacked tokens, updating `workspace.hidden`.
+    /// Each projection's output is first filled with its bias rows, so the sgemm (beta = 1)
+    /// adds the bias at no extra pass; the residual is added inside the LayerNorm pass.
+    private func run(_ layer: MiniLMWeights.Layer, lengths: [Int], offsets: [Int], tokens: Int, workspace: EncoderWorkspace) {
+        let hidden = configuration.hiddenSize, inner = configuration.intermediateSize
+        let epsilon = configuration.layerNormEpsilon
+
+        // Self-attention: fused Q|K|V projection, attention per sequence and head, output projection.
+        EncoderKernels.broadcastRows(layer.queryKeyValueBias, into: workspace.queryKeyValue, rows: tokens, width: 3 * hidden)
+        Self.multiply(tokens, 3 * hidden, hidden, workspace.hidden, hidden, transposingB: layer.queryKeyValueWeight, hidden, into: workspace.queryKeyValue, 3 * hidden)
+        attend(lengths: lengths, offsets: offsets, workspace: workspace)
+        EncoderKernels.broadcastRows(layer.attentionOutputBias, into: workspace.projected, rows: tokens, width: hidden)
+        Self.multiply(tokens, hidden, hidden, workspace.context, hidden, transposingB: layer.attentionOutputWeight, hidden, into: workspace.projected, hidden)
+        EncoderKernels.layerNorm(
+            workspace.hidden, adding: workspace.projected, count: tokens, width: hidden,
+            scale: layer.attentionNormScale, bias: layer.attentionNormBias, epsilon: epsilon)
+
+        // Feed-forward: expand, exact GELU, contract, residual LayerNorm.
+        EncoderKernels.broadcastRows(layer.intermediateBias, into: workspace.intermediate, rows: tokens, width: inner)
+        Self.multiply(tokens, inner, hidden, workspace.hidden, hidden, transposingB: layer.intermediateWeight, hidden, into: workspace.intermediate, inner)
+        EncoderKernels.gelu(workspace.intermediate, count: tokens * inner)
+        EncoderKernels.broadcastRows(layer.outputBias, into: workspace.projected, rows: tokens, width: hidden)
+        Self.multiply(tokens, hidden, inner, workspace.intermediate, inner, transposingB: layer.outputWeight, inner, into: workspace.projected, hidden)
+        EncoderKernels.layerNorm(
+            workspace.hidden, adding: workspace.projected, count: tokens, width: hidden,
+            scale: layer.outputNormScale, bias: layer.outputNormBias, epsilon: epsilon)
+    }
+
+    /// Scaled dot-product attention of every head of every sequence, from
+    /// `workspace.queryKeyValue` into `workspace.context` (heads side by side, as BERT concatenates them).
+    ///
+    /// The work is cut into blocks of query rows of one head of one sequence, each small
+    /// enough that OpenBLAS runs its two products on the calling thread; the blocks are dealt
+    /// round-robin to one worker per core. Blocks write disjoint parts of `context` and each
+    /// worker has its own score rows, so workers share nothing mutable.
+    private func attend(lengths: [Int], offsets: [Int], workspace: EncoderWorkspace) {
+        let headSize = configuration.headSize, heads = configuration.headCount
+        let blocks = zip(lengths, offsets).flatMap { length, start in
+            let rows = Self.attentionRows(length: length, headSize: headSize)
+            return (0..<heads).flatMap { head in
+                stride(from: 0, to: length, by: rows).map { first in
+                    AttentionBlock(start: start, length: length, head: head, firstRow: first, rows: min(rows, length - first))
+                }
+            }
+        }
+        let workers = min(workspace.attentionWorkers, blocks.count)
+        if workers <= 1 || ProcessInfo.processInfo.environment["SERIAL_ATTN"] != nil {
+            for block in blocks { attend(block, scores: workspace.scores(worker: 0), workspace: workspace) }
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            let scores = workspace.scores(worker: worker)
+            for index in stride(from: worker, to: blocks.count, by: workers) {
+                attend(blocks[index], scores: scores, workspace: workspace)
+            }
+        }
+    }
+
+    /// Query rows of one head of one sequence, attended in one go.
+    private struct AttentionBlock {
+        let start: Int
+        let length: Int
+        let head: Int
+        let firstRow: Int
+        let rows: Int
+    }
+
+    /// OpenBLAS runs a product on the calling thread when m*n*k is at most 4 * 65536
+    /// (GEMM_MULTITHREAD_THRESHOLD); blocks are sized to stay under it, at most 64 rows.
+    static func attentionRows(length: Int, headSize: Int) -> Int {
+        max(1, min(64, (4 * 65536) / max(1, length * headSize)))
+    }
+
+    /// softmax(scale * Q K^T) V for a block of query rows, into that head's columns of `context`.
+    private func attend(_ block: AttentionBlock, scores: UnsafeMutablePointer<Float>, workspace: EncoderWorkspace) {
+        let hidden = configuration.hiddenSize, headSize = configuration.headSize
+        let stride = 3 * hidden
+        let base = UnsafePointer(workspace.queryKeyValue + block.start * stride + block.head * headSize)
+        let query = base + block.firstRow * stride
+        let key = base + hidden
+        let value = base + 2 * hidden
+        // scores = scale * Q[rows] K^T, [rows, length]
+        cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(block.rows), Int32(block.length), Int32(headSize),
+            1 / Float(headSize).squareRoot(), query, Int32(stride), key, Int32(stride), 0, scores, Int32(block.length))
+        EncoderKernels.softmaxRows(scores, count: block.rows, width: block.length, stride: block.length)
+        // context[rows, head] = softmax(scores) V, [rows, headSize]
+        cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(block.rows), Int32(headSize), Int32(block.length),
+            1, scores, Int32(block.length), value, Int32(stride), 0,
+            workspace.context + (block.start + block.firstRow) * hidden + block.head * headSize, Int32(hidden))
+    }
+
+    /// `c[m, n] += a[m, k] * b[n, k]^T` (row-major; `b` is a PyTorch Linear weight, [out, in]).
+    private static func multiply(
+        _ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<Float>, _ lda: Int,
+        transposingB b: UnsafePointer<Float>, _ ldb: Int, into c: UnsafeMutablePointer<Float>, _ ldc: Int
+    ) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), 1, c, Int32(ldc))
+    }
+}
