@@ -130,7 +130,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TurnoutEmbedderTests",
-            dependencies: ["TurnoutEmbedder", "TurnoutHTTPClient", "TurnoutTestSupport", "TurnoutWire", "TurnoutTelemetry"],
+            dependencies: ["TurnoutEmbedder", "TurnoutHTTPClient", "TurnoutTestSupport", "TurnoutWire", "TurnoutTelemetry", "TurnoutRuntime", "TurnoutTransport"],
             path: "Tests/TurnoutEmbedderTests",
             swiftSettings: strictSettings
         ),

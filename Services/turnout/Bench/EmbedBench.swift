@@ -22,7 +22,10 @@ enum EmbedBench {
         ]
     )
 
-    static let prompt = "Explain, step by step, how a transformer encoder turns a sentence into a vector: tokenization, embeddings, self-attention across twelve heads, the feed-forward layers, and mean pooling, and say why"
+    /// About 64 tokens with [CLS] and [SEP].
+    static let prompt = "Explain, step by step, how a transformer encoder turns a sentence into a vector: tokenization, embeddings, self-attention across twelve heads, the feed-forward layers, and mean pooling, and say why each step matters for search, clustering and routing questions between models"
+    /// Short prompts, as chat questions often are (about 10 tokens).
+    static let shortPrompts = ["What is the capital of France?", "Write a haiku about autumn.", "How do I reverse a list in Python?", "Translate hello into Spanish."]
 
     static func run(_ arguments: [String]) async -> Int32 {
         let options = ServiceRunner.parseOrExit(spec, arguments)
@@ -68,6 +71,18 @@ enum EmbedBench {
             let flopsPerPass = flops(sequences: 32, length: longest)
             report["encoder_gflops"] = flopsPerPass * Double(passes) / batchSeconds / 1e9
             report["mflop_per_token"] = flopsPerPass / Double(32 * longest) / 1e6
+            // Short prompts, batch 32: the comparison with onnxruntime and PyTorch on this machine.
+            let shortBatch = (0..<32).map { model.tokenize("\(shortPrompts[$0 % shortPrompts.count]) \($0)") }
+            _ = model.encode(shortBatch)
+            var shortPasses = 0
+            let shortStart = DispatchTime.now().uptimeNanoseconds
+            let shortEnd = Date().addingTimeInterval(seconds)
+            while Date() < shortEnd {
+                _ = model.encode(shortBatch)
+                shortPasses += 1
+            }
+            report["short_batch32_qps"] = Double(shortPasses * 32) / (Double(DispatchTime.now().uptimeNanoseconds - shortStart) / 1e9)
+            report["short_prompt_tokens"] = Double(shortBatch.reduce(0) { $0 + $1.count }) / 32
             report["sgemm_peak_gflops"] = sgemmPeak()
             report["ratio_to_peak"] = (report["encoder_gflops"] ?? 0) / (report["sgemm_peak_gflops"] ?? 1)
             report["floor_single_ms"] = flops(sequences: 1, length: tokens.count) / ((report["sgemm_peak_gflops"] ?? 1) * 1e9) * 1000

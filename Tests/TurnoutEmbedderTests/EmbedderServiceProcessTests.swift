@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+import TurnoutEmbedder
+import TurnoutRuntime
+import TurnoutTestSupport
+import TurnoutTransport
+import TurnoutWire
+
+/// The real `turnout-embedder` process with the real model.
+@Suite struct EmbedderServiceProcessTests {
+    static var modelDirectory: String {
+        ProcessInfo.processInfo.environment["TURNOUT_MODEL_DIR"] ?? TestPaths.packageRoot.appendingPathComponent("models/all-MiniLM-L6-v2").path
+    }
+
+    @Test func servesUnitVectorsInOrderAndCachesThem() async throws {
+        let state = TestPaths.temporaryDirectory("embedder")
+        let embedder = try await RunningService.start("turnout-embedder", stateDirectory: state, arguments: ["--model-dir", Self.modelDirectory])
+        defer { embedder.process.terminate() }
+        let client = try WireClient.forTesting([embedder.wireTarget])
+        defer { client.shutdown() }
+        let texts = ["What is the capital of France?", "", "Write a Python function that reverses a linked list.", "What is the capital of France?"]
+        let reply = try await client.call(EmbedderAPI.embed, EmbedderAPI.EmbedRequest(texts: texts), as: EmbedderAPI.EmbedResponse.self)
+        #expect(reply.model == "sentence-transformers/all-MiniLM-L6-v2")
+        #expect(reply.dims == 384)
+        #expect(reply.vectors.count == 4)
+        #expect(reply.vectors[0] == reply.vectors[3])
+        for vector in reply.vectors {
+            #expect(abs(vector.reduce(0) { $0 + $1 * $1 } - 1) < 1e-4)
+        }
+        // Concurrent single-text calls are batched and come back matching a one-off embedding.
+        let singles = try await withThrowingTaskGroup(of: (Int, [Float]).self) { group in
+            for (index, text) in texts.enumerated() {
+                group.addTask {
+                    (index, try await client.call(EmbedderAPI.embed, EmbedderAPI.EmbedRequest(texts: [text]), as: EmbedderAPI.EmbedResponse.self).vectors[0])
+                }
+            }
+            return try await group.reduce(into: [Int: [Float]]()) { $0[$1.0] = $1.1 }
+        }
+        for index in texts.indices {
+            let single = try #require(singles[index])
+            let cosine = zip(single, reply.vectors[index]).reduce(Float(0)) { $0 + $1.0 * $1.1 }
+            #expect(cosine > 0.99999)
+        }
+        let info = try await client.call(EmbedderAPI.info, EmptyMessage(), as: EmbedderAPI.InfoResponse.self)
+        #expect(info.cacheHits >= 4)
+        #expect(info.backend == "local")
+    }
+
+    @Test func aMissingModelStopsStartupWithTheSetupHint() async throws {
+        let process = try ManagedProcess(executable: TestPaths.executable("turnout-embedder"), arguments: [
+            "--listen", "127.0.0.1:0", "--state-dir", TestPaths.temporaryDirectory().path, "--model-dir", "/nonexistent/model"])
+        #expect(await process.exited() == 1)
+        let log = process.recentLog()
+        #expect(log.contains("/nonexistent/model/vocab.txt") || log.contains("/nonexistent/model/model.safetensors"))
+        #expect(log.contains("scripts/setup.sh"))
+    }
+
+    @Test func aCorruptCacheIsMovedAsideAndTheServiceServes() async throws {
+        let state = TestPaths.temporaryDirectory("embedder-corrupt")
+        try Data(repeating: 0x77, count: 20000).write(to: state.appendingPathComponent("embedding-cache.sqlite"))
+        let embedder = try await RunningService.start("turnout-embedder", stateDirectory: state, arguments: ["--model-dir", Self.modelDirectory])
+        defer { embedder.process.terminate() }
+        let client = try WireClient.forTesting([embedder.wireTarget])
+        defer { client.shutdown() }
+        let reply = try await client.call(EmbedderAPI.embed, EmbedderAPI.EmbedRequest(texts: ["still serving"]), as: EmbedderAPI.EmbedResponse.self)
+        #expect(reply.vectors.count == 1)
+        #expect(embedder.process.logLines.contains { $0.contains("embedding cache was damaged") })
+        let names = try FileManager.default.contentsOfDirectory(atPath: state.path)
+        #expect(names.contains { $0.hasPrefix("embedding-cache.sqlite.corrupt-") })
+    }
+
+    @Test func embedCommandUsesTheServiceOrComputesInProcess() async throws {
+        let embedder = try await RunningService.start("turnout-embedder", stateDirectory: TestPaths.temporaryDirectory(), arguments: ["--model-dir", Self.modelDirectory])
+        defer { embedder.process.terminate() }
+        func run(_ arguments: [String]) async throws -> [String: Any] {
+            let directory = TestPaths.temporaryDirectory("embed-cli")
+            let output = directory.appendingPathComponent("out.json")
+            let process = try ManagedProcess(executable: "/bin/sh", arguments: ["-c", "'\(TestPaths.executable("turnout"))' embed \(arguments.map { "'\($0)'" }.joined(separator: " ")) > '\(output.path)'"])
+            #expect(await process.exited() == 0, "\(process.recentLog())")
+            return try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [String: Any])
+        }
+        let viaService = try await run(["--target", "127.0.0.1:\(embedder.wirePort)", "hello world"])
+        #expect((viaService["source"] as? String)?.hasPrefix("service") == true)
+        let local = try await run(["--target", "127.0.0.1:1", "--model-dir", Self.modelDirectory, "hello world"])
+        #expect(local["source"] as? String == "in-process")
+        let a = try #require((viaService["vectors"] as? [[Double]])?.first)
+        let b = try #require((local["vectors"] as? [[Double]])?.first)
+        #expect(a.count == 384)
+        #expect(zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } > 0.99999)
+    }
+}
