@@ -22,7 +22,7 @@ packages=(
   redis-server redis-tools                             # baseline for `turnout bench wire`
   prometheus                                           # promtool and a real Prometheus for the collector tests
   librsvg2-bin                                         # rsvg-convert: PNG plots from `turnout eval`
-  unzip ca-certificates
+  unzip ca-certificates curl
 )
 missing=()
 for package in "${packages[@]}"; do
