@@ -1,10 +1,13 @@
+import Foundation
+
 /// The element-wise parts of the forward pass: bias broadcast, LayerNorm, softmax, GELU, pooling.
 ///
 /// Everything here works on raw pointers in SIMD16 chunks: these loops touch every activation
 /// of every layer, and per-element Swift overhead (bounds checks, scalar libm calls) would
 /// cost more than the matrix products around them. `exp` and `erf` are polynomial/rational
 /// approximations accurate to a few float ulps (see the tests), because Glibc's scalar
-/// `expf`/`erff` would each take longer than the whole rest of the kernel.
+/// `expf`/`erff` would each take longer than the whole rest of the kernel. (The stdlib's
+/// `pointwiseMin`/`pointwiseMax` are avoided too: they compile to scalar code.)
 enum EncoderKernels {
     typealias Vector = SIMD16<Float>
     static let width = Vector.scalarCount
@@ -81,15 +84,11 @@ enum EncoderKernels {
                 store(exponentials, values + offset)
             }
             var sum = sums.sum()
-            if tail < width {
-                // The ragged end goes through the same vector exp via a padded temporary.
-                var padded = Vector(repeating: -.greatestFiniteMagnitude)
-                for index in tail..<width { padded[index - tail] = values[index] - maximum }
-                let exponentials = exp(padded)
-                for index in tail..<width {
-                    values[index] = exponentials[index - tail]
-                    sum += exponentials[index - tail]
-                }
+            // The ragged end (under 16 values) goes through libm's expf.
+            for index in tail..<width {
+                let exponential = Foundation.exp(values[index] - maximum)
+                values[index] = exponential
+                sum += exponential
             }
             let inverse = 1 / sum
             for chunk in 0..<chunks {

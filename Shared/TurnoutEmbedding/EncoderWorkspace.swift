@@ -5,7 +5,8 @@
 /// size is the batch's total token count times a fixed width.
 final class EncoderWorkspace: @unchecked Sendable {
     // @unchecked Sendable: a workspace is checked out of the encoder's pool under its lock and
-    // used by exactly one `encode` call at a time; it is never shared while in use.
+    // used by exactly one `encode` call at a time. Within that call, attention workers only
+    // read `queryKeyValue`, write disjoint parts of `context` and use their own score rows.
     private(set) var tokenCapacity = 0
     /// [tokens, H]: the hidden states, updated in place layer by layer.
     private(set) var hidden: UnsafeMutablePointer<Float>
@@ -17,7 +18,10 @@ final class EncoderWorkspace: @unchecked Sendable {
     private(set) var projected: UnsafeMutablePointer<Float>
     /// [tokens, I]: the feed-forward intermediate activations.
     private(set) var intermediate: UnsafeMutablePointer<Float>
-    /// [workers, 64 rows, sequence]: one block of attention scores per attention worker.
+    /// Most query rows an attention block holds.
+    static let attentionBlockRows = 64
+
+    /// [workers, attentionBlockRows, sequence]: one block of attention scores per attention worker.
     private var scores: UnsafeMutablePointer<Float>
     private var scoreCapacity = 0
 
@@ -61,14 +65,14 @@ final class EncoderWorkspace: @unchecked Sendable {
             replace(&intermediate, count: capacity * configuration.intermediateSize)
             tokenCapacity = capacity
         }
-        let scoreCount = 64 * longestSequence
+        let scoreCount = Self.attentionBlockRows * longestSequence
         if scoreCount > scoreCapacity {
             replace(&scores, count: attentionWorkers * scoreCount)
             scoreCapacity = scoreCount
         }
     }
 
-    /// Score rows of attention worker `worker`: room for 64 rows of the longest sequence.
+    /// Score rows of attention worker `worker`: room for `attentionBlockRows` rows of the longest sequence.
     func scores(worker: Int) -> UnsafeMutablePointer<Float> {
         scores + worker * scoreCapacity
     }

@@ -56,29 +56,27 @@ import TurnoutTestSupport
         #expect(encoder.passes.value.contains { Set($0) == [10] })
     }
 
-    @Test func aLoneRequestIsServedWhenTheWindowCloses() async throws {
+    /// A lone request must not wait for company that never comes; the time limit fails the test if it does.
+    @Test(.timeLimit(.minutes(1))) func aLoneRequestIsServedWhenTheWindowCloses() async throws {
         let encoder = RecordingEncoder()
         var configuration = DynamicBatcher.Configuration()
         configuration.maxWait = .milliseconds(50)
         let batcher = DynamicBatcher(configuration: configuration) { encoder.encode($0) }
         defer { batcher.shutdown() }
-        let started = ContinuousClock.now
         let vectors = await batcher.embed([[1, 2, 3]])
         #expect(vectors == [[3, 1]])
-        #expect(ContinuousClock.now - started < .seconds(5))
     }
 
-    @Test func aFullBatchDoesNotWaitForTheWindow() async throws {
+    /// With an hour-long window, only a full batch can finish within the time limit.
+    @Test(.timeLimit(.minutes(1))) func aFullBatchDoesNotWaitForTheWindow() async throws {
         let encoder = RecordingEncoder()
         var configuration = DynamicBatcher.Configuration()
-        configuration.maxWait = .seconds(30)
+        configuration.maxWait = .seconds(3600)
         configuration.maxBatchSize = 4
         let batcher = DynamicBatcher(configuration: configuration) { encoder.encode($0) }
         defer { batcher.shutdown() }
-        let started = ContinuousClock.now
         let vectors = await batcher.embed([[1], [2], [3], [4]])
         #expect(vectors.map { $0[1] } == [1, 2, 3, 4])
-        #expect(ContinuousClock.now - started < .seconds(10))
         #expect(encoder.passes.value == [[1, 1, 1, 1]])
     }
 }

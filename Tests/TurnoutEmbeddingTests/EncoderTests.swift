@@ -41,6 +41,10 @@ struct EncoderTests {
         #expect(abs(Self.norm(outputs[1]) - 1) < 1e-5)
         let invalid = model.encode([[101, -5, 999_999, 102], [101, 100, 100, 102]])
         #expect(Self.maxDifference(invalid[0], invalid[1]) == 0)
+        // Attention blocks stay small enough for OpenBLAS to run them on the calling thread.
+        #expect(MiniLMEncoder.attentionRows(length: 64, headSize: 32) == 64)
+        #expect(MiniLMEncoder.attentionRows(length: 256, headSize: 32) == 32)
+        #expect(MiniLMEncoder.attentionRows(length: 100_000, headSize: 32) == 1)
         #expect(MiniLMEncoder.clipped([101, 1, 2, 3, 102], limit: 3) == [101, 1, 102])
         #expect(MiniLMEncoder.clipped([101, 1, 102], limit: 3) == [101, 1, 102])
         #expect(MiniLMEncoder.clipped([101, 102], limit: 0) == [])
