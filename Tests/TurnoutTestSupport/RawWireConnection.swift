@@ -48,7 +48,7 @@ public final class RawWireConnection: @unchecked Sendable {
 
     /// The next response, or nil if the connection closed first.
     /// - Throws: when nothing arrives within `timeout`.
-    public func readResponse(timeout: Duration = .seconds(5)) async throws -> ResponseEnvelope? {
+    public func readResponse(timeout: Duration = .seconds(30)) async throws -> ResponseEnvelope? {
         try await onQueue { try self.readResponseBlocking(timeout: timeout) }
     }
 

@@ -163,10 +163,10 @@ import TurnoutWire
         }
         #expect(client.endpointAddresses == firstAddresses.map(\.description))
         answer.withLock { $0 = bothAddresses }
-        try await waitUntil { client.endpointAddresses.count == 2 }
+        try await waitUntil(timeout: .seconds(30)) { client.endpointAddresses.count == 2 }
         let secondOnly = try SocketAddress.resolve(second.target)
         answer.withLock { $0 = secondOnly }
-        try await waitUntil { client.endpointAddresses == secondOnly.map(\.description) }
+        try await waitUntil(timeout: .seconds(30)) { client.endpointAddresses == secondOnly.map(\.description) }
         await first.stop()
         // Every call now reaches the second server, although the first is gone.
         for _ in 0..<20 {
@@ -199,14 +199,15 @@ import TurnoutWire
         let client = try WireClient.forTesting([server.target])
         let started = ContinuousClock.now
         do {
-            _ = try await client.call(EchoService.sleep, EchoService.SleepRequest(ms: 2000), as: EchoService.SleepResponse.self, deadline: .after(.milliseconds(100)))
+            _ = try await client.call(EchoService.sleep, EchoService.SleepRequest(ms: 30_000), as: EchoService.SleepResponse.self, deadline: .after(.milliseconds(100)))
             Issue.record("call should time out")
         } catch {
             #expect(error.code == .deadlineExceeded)
         }
-        #expect(ContinuousClock.now - started < .milliseconds(1500))
+        // The call ends at its deadline, long before the 30 s handler would answer.
+        #expect(ContinuousClock.now - started < .seconds(15))
         let task = Task {
-            try await client.call(EchoService.sleep, EchoService.SleepRequest(ms: 2000), as: EchoService.SleepResponse.self)
+            try await client.call(EchoService.sleep, EchoService.SleepRequest(ms: 30_000), as: EchoService.SleepResponse.self)
         }
         try await Task.sleep(for: .milliseconds(50))
         task.cancel()

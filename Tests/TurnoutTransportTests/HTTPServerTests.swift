@@ -37,7 +37,7 @@ import TurnoutTransport
     }
 
     /// Sends raw bytes and returns everything received until the server closes or `timeout`.
-    private func exchange(_ server: HTTPServer, _ text: String, timeout: Duration = .seconds(5)) async throws -> String {
+    private func exchange(_ server: HTTPServer, _ text: String, timeout: Duration = .seconds(30)) async throws -> String {
         let connection = try RawWireConnection(port: try port(server))
         try await connection.send(Array(text.utf8))
         return String(decoding: try await connection.readAll(timeout: timeout), as: UTF8.self)

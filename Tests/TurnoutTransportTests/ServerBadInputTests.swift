@@ -148,7 +148,7 @@ import TurnoutWire
 }
 
 /// Polls `condition` until it holds, failing after `timeout`.
-func waitUntil(timeout: Duration = .seconds(5), _ condition: () -> Bool) async throws {
+func waitUntil(timeout: Duration = .seconds(30), _ condition: () -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while !condition() {
         guard ContinuousClock.now < deadline else { throw RawError("condition not met within \(timeout)") }

@@ -71,10 +71,11 @@ import TurnoutWire
     }
 
     @Test func shutdownDrainsInFlightCallsAndRefusesNewOnes() async throws {
-        let server = try InProcessServer(registry: ServerBadInputTests.registry()) { $0.drainTimeout = .seconds(5) }
+        let server = try InProcessServer(registry: ServerBadInputTests.registry()) { $0.drainTimeout = .seconds(20) }
         let busy = try RawWireConnection(port: server.port)
         let probe = try RawWireConnection(port: server.port)
-        try await busy.send(RequestEnvelope(id: 1, method: "Echo/Sleep", body: Array("{\"ms\":400}".utf8)))
+        // Long enough that the probes below land inside the drain even on a loaded machine.
+        try await busy.send(RequestEnvelope(id: 1, method: "Echo/Sleep", body: Array("{\"ms\":3000}".utf8)))
         try await Task.sleep(for: .milliseconds(50))
         let shutdown = Task { await server.stop() }
         try await waitUntil { server.server.isDraining }
@@ -83,7 +84,7 @@ import TurnoutWire
         #expect(try WireCoding.decode(HealthCheckResponse.self, from: health.body).status == .notServing)
         try await probe.send(RequestEnvelope(id: 8, method: "Echo/Echo"))
         #expect(try await probe.readResponse()?.code == .unavailable)
-        let finished = try #require(try await busy.readResponse())
+        let finished = try #require(try await busy.readResponse(timeout: .seconds(20)))
         #expect(finished.code == .ok)
         #expect(finished.id == 1)
         await shutdown.value
