@@ -14,3 +14,9 @@ int cturnout_socket_nonblocking(int domain) {
 int cturnout_pipe_cloexec(int fds[2]) {
     return pipe2(fds, O_CLOEXEC);
 }
+
+#include <sys/prctl.h>
+
+int cturnout_exit_with_parent(int signal) {
+    return prctl(PR_SET_PDEATHSIG, signal);
+}

@@ -68,7 +68,10 @@ public final class ManagedProcess: Sendable {
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
-        let environmentPairs = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+        var childEnvironment = environment ?? ProcessInfo.processInfo.environment
+        // Turnout's services (and the test upstream) end themselves if this process dies.
+        childEnvironment["TURNOUT_EXIT_WITH_PARENT"] = "1"
+        let environmentPairs = childEnvironment.map { "\($0.key)=\($0.value)" }
         let envp = environmentPairs.map { strdup($0) } + [nil]
         defer { envp.forEach { free($0) } }
         var child: pid_t = 0

@@ -1,3 +1,4 @@
+import CTurnoutSystem
 import Dispatch
 import Foundation
 import TurnoutTelemetry
@@ -44,6 +45,7 @@ public enum ServiceRunner {
     ) async -> Never {
         let options = parseOrExit(spec, arguments)
         ProcessSetup.prepareForNetworking()
+        exitWithParentIfAsked()
         let logger: Logger
         let configuration: ServerConfiguration
         do throws(ConfigurationError) {
@@ -120,6 +122,16 @@ public enum ServiceRunner {
         await service.stop?()
         logger.lifecycle("stopped")
         exit(0)
+    }
+
+    /// Under a supervisor that asks for it (`TURNOUT_EXIT_WITH_PARENT=1`, as `ManagedProcess` and
+    /// `turnout up` set), the service gets SIGTERM when its parent dies, so a killed test run
+    /// or stack leaves no orphans holding ports.
+    static func exitWithParentIfAsked() {
+        guard ProcessInfo.processInfo.environment["TURNOUT_EXIT_WITH_PARENT"] == "1" else { return }
+        _ = cturnout_exit_with_parent(SIGTERM)
+        // The parent may have died before the request took effect.
+        if getppid() == 1 { exit(0) }
     }
 
     /// Parses options, printing help (exit 0) or the error (exit 2) when parsing does not yield options.

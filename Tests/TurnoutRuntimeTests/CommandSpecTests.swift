@@ -126,3 +126,29 @@ import TurnoutTransport
         }
     }
 }
+
+@Suite struct OrphanTests {
+    /// A service whose parent is SIGKILLed ends too, instead of holding its port forever.
+    @Test func servicesExitWithTheirParent() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("orphan-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let pidFile = directory.appendingPathComponent("pid").path
+        let turnout = ManagedProcess.currentExecutableDirectory.appendingPathComponent("turnout").path
+        let parent = try ManagedProcess(executable: "/bin/sh", arguments: ["-c", "'\(turnout)' echo-server --listen 127.0.0.1:0 & echo $! > '\(pidFile)'; wait"])
+        var child: Int32 = 0
+        for _ in 0..<500 where child == 0 {
+            child = Int32((try? String(contentsOfFile: pidFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(child > 0)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(kill(child, 0) == 0, "the echo server should be running")
+        parent.killHard()
+        var gone = false
+        for _ in 0..<500 where !gone {
+            gone = kill(child, 0) != 0
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(gone, "the echo server outlived its parent")
+    }
+}

@@ -14,7 +14,12 @@ public enum EchoProcesses {
         let process = try ManagedProcess(
             executable: TestPaths.executable("turnout"),
             arguments: ["echo-server", "--listen", "127.0.0.1:0"] + extraArguments)
-        let port = try await process.listening()
-        return Running(process: process, port: UInt16(port))
+        do {
+            let port = try await process.listening()
+            return Running(process: process, port: UInt16(port))
+        } catch {
+            process.killHard()
+            throw error
+        }
     }
 }

@@ -17,9 +17,14 @@ public struct RunningService: Sendable {
         var all = ["--listen", "127.0.0.1:0", "--state-dir", stateDirectory.path]
         if http { all += ["--http-listen", "127.0.0.1:0"] }
         let process = try ManagedProcess(executable: TestPaths.executable(executable), arguments: all + arguments)
-        let wire = try await process.listening()
-        let httpPort = http ? try await process.port(loggedAs: "http listening") : nil
-        return RunningService(process: process, wirePort: wire, httpPort: httpPort)
+        do {
+            let wire = try await process.listening()
+            let httpPort = http ? try await process.port(loggedAs: "http listening") : nil
+            return RunningService(process: process, wirePort: wire, httpPort: httpPort)
+        } catch {
+            process.killHard()
+            throw error
+        }
     }
 }
 

@@ -13,8 +13,13 @@ public struct TestUpstream: Sendable {
     public static func start(name: String = "test-model", dims: Int = 8) async throws -> TestUpstream {
         let script = TestPaths.packageRoot.appendingPathComponent("Tests/Upstream/test_upstream.py").path
         let process = try ManagedProcess(executable: "/usr/bin/env", arguments: ["python3", script, "--port", "0", "--name", name, "--dims", String(dims)])
-        let port = try await process.listening(timeout: .seconds(30))
-        return TestUpstream(process: process, port: port)
+        do {
+            let port = try await process.listening(timeout: .seconds(30))
+            return TestUpstream(process: process, port: port)
+        } catch {
+            process.killHard()
+            throw error
+        }
     }
 
     /// Switches behaviour: `ok`, `fail500`, `rate429`, `stall`, `garbage`, `close_mid_stream`, `slow_stream`.

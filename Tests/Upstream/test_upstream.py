@@ -19,6 +19,7 @@ import argparse
 import hashlib
 import json
 import math
+import os
 import sys
 import threading
 import time
@@ -192,7 +193,20 @@ def make_handler(state):
     return Handler
 
 
+def exit_with_parent():
+    """Ends this process when the test run that started it dies (TURNOUT_EXIT_WITH_PARENT=1)."""
+    parent = os.getppid()
+    def watch():
+        while True:
+            if os.getppid() != parent:
+                os._exit(0)
+            time.sleep(0.5)
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main():
+    if os.environ.get("TURNOUT_EXIT_WITH_PARENT") == "1":
+        exit_with_parent()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--dims", type=int, default=8)
