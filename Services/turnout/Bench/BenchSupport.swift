@@ -21,7 +21,14 @@ enum BenchSupport {
     static func json(_ values: [String: Double]) -> String {
         let fields = values.keys.sorted().map { key -> String in
             let value = values[key] ?? 0
-            let text = value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(format: "%.4g", value)
+            let text: String
+            if value == value.rounded(), abs(value) < 1e15 {
+                text = String(Int64(value))
+            } else if abs(value) >= 100 {
+                text = String(format: "%.1f", value)
+            } else {
+                text = String(format: "%.4f", value)
+            }
             return "\"\(key)\":\(text)"
         }
         return "{" + fields.joined(separator: ",") + "}"
