@@ -79,7 +79,7 @@ let package = Package(
         // Executables.
         .executableTarget(
             name: "turnout",
-            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime", "CTurnoutSystem", "TurnoutEmbedding", "TurnoutEmbedder", "COpenBLAS"],
+            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime", "CTurnoutSystem", "TurnoutEmbedding", "TurnoutEmbedder", "COpenBLAS", "TurnoutRouting"],
             path: "Services/turnout",
             swiftSettings: strictSettings
         ),

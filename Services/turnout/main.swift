@@ -7,6 +7,7 @@ let subcommands: [Subcommand] = [
     HealthCommand.subcommand,
     CallCommand.subcommand,
     EmbedCommand.subcommand,
+    EvalCommand.subcommand,
     BenchCommand.subcommand,
 ]
 

@@ -1,0 +1,101 @@
+/// One router's results on one benchmark: RouteLLM's metrics and the curve behind them.
+public struct RouterReport: Sendable, Codable {
+    public var router: String
+    public var apgr: Double
+    public var auc: Double
+    public var cpt20: Double
+    public var cpt50: Double
+    public var cpt80: Double
+    public var curve: [CurvePoint]
+}
+
+/// Evaluates routers on a benchmark the way RouteLLM does, with cross-validation where the
+/// router is trained on the benchmark itself.
+public enum RouterEvaluation {
+    /// Metrics for a set of held-out win rates.
+    public static func report(router: String, winRates: [Double], benchmark: Benchmark, thresholds: Int) -> RouterReport {
+        let curve = RouterMetrics.curve(winRates: winRates, items: benchmark.items,
+                                        thresholds: RouterMetrics.quantileThresholds(winRates, count: thresholds))
+        return report(router: router, curve: curve, benchmark: benchmark)
+    }
+
+    static func report(router: String, curve: [CurvePoint], benchmark: Benchmark) -> RouterReport {
+        let strong = benchmark.strongQuality, weak = benchmark.weakQuality
+        return RouterReport(
+            router: router, apgr: RouterMetrics.apgr(curve, strongQuality: strong, weakQuality: weak), auc: RouterMetrics.auc(curve),
+            cpt20: RouterMetrics.cpt(curve, fraction: 0.2, strongQuality: strong, weakQuality: weak),
+            cpt50: RouterMetrics.cpt(curve, fraction: 0.5, strongQuality: strong, weakQuality: weak),
+            cpt80: RouterMetrics.cpt(curve, fraction: 0.8, strongQuality: strong, weakQuality: weak),
+            curve: curve)
+    }
+
+    /// The random router, averaged over `seeds` seeds: metrics and curve points are means.
+    public static func random(benchmark: Benchmark, thresholds: Int, seeds: Int = 10) -> RouterReport {
+        var reports: [RouterReport] = []
+        for seed in 0..<seeds {
+            var generator = SeededGenerator(seed: UInt64(seed))
+            let rates = benchmark.items.map { _ in Double.random(in: 0..<1, using: &generator) }
+            reports.append(report(router: "random", winRates: rates, benchmark: benchmark, thresholds: thresholds))
+        }
+        let n = Double(reports.count)
+        var mean = reports[0]
+        mean.apgr = reports.reduce(0) { $0 + $1.apgr } / n
+        mean.auc = reports.reduce(0) { $0 + $1.auc } / n
+        mean.cpt20 = reports.reduce(0) { $0 + $1.cpt20 } / n
+        mean.cpt50 = reports.reduce(0) { $0 + $1.cpt50 } / n
+        mean.cpt80 = reports.reduce(0) { $0 + $1.cpt80 } / n
+        mean.curve = mean.curve.indices.map { index in
+            CurvePoint(threshold: reports.reduce(0) { $0 + $1.curve[index].threshold } / n,
+                       strongShare: reports.reduce(0) { $0 + $1.curve[index].strongShare } / n,
+                       quality: reports.reduce(0) { $0 + $1.curve[index].quality } / n)
+        }
+        return mean
+    }
+
+    /// The optimal router's curve at shares 0, 0.1, ..., 1.
+    public static func optimal(benchmark: Benchmark) -> RouterReport {
+        let curve = (0...10).map { step -> CurvePoint in
+            let share = Double(step) / 10
+            return CurvePoint(threshold: 0, strongShare: share, quality: RouterMetrics.optimalQuality(items: benchmark.items, share: share))
+        }
+        return report(router: "optimal", curve: curve, benchmark: benchmark)
+    }
+
+    /// `sw_ranking` with K-fold cross-validation over the benchmark's own golden labels.
+    public static func swRanking(benchmark: Benchmark, embeddings: [[Float]], folds: Int, seed: UInt64, thresholds: Int) -> RouterReport {
+        let outcomes = benchmark.items.map(SimilarityWeightedRanking.Outcome.init)
+        let dimensions = embeddings.first?.count ?? 0
+        let rates = CrossValidation.heldOutWinRates(count: benchmark.items.count, folds: folds, seed: seed) { train in
+            let router = SimilarityWeightedRanking(dimensions: dimensions, embeddings: train.map { embeddings[$0] }, outcomes: train.map { outcomes[$0] })
+            return { index in router.winRate(for: embeddings[index]) }
+        }
+        return report(router: "sw_ranking", winRates: rates, benchmark: benchmark, thresholds: thresholds)
+    }
+
+    /// A Markdown table of reports.
+    public static func markdown(_ reports: [RouterReport], benchmark: Benchmark) -> String {
+        var text = "| router | APGR | CPT(20%) | CPT(50%) | CPT(80%) |\n|---|---|---|---|---|\n"
+        for report in reports {
+            text += "| \(report.router) | \(fixed(report.apgr, 3)) | \(fixed(report.cpt20 * 100, 1))% | \(fixed(report.cpt50 * 100, 1))% | \(fixed(report.cpt80 * 100, 1))% |\n"
+        }
+        text += "\n\(benchmark.name): \(benchmark.items.count) questions, strong \(fixed(benchmark.strongQuality * 100, 2))%, weak \(fixed(benchmark.weakQuality * 100, 2))%\n"
+        return text
+    }
+
+    static func fixed(_ value: Double, _ digits: Int) -> String {
+        let scale = pow10(digits)
+        let rounded = (value * scale).rounded() / scale
+        var text = String(rounded)
+        if let dot = text.firstIndex(of: ".") {
+            let decimals = text.distance(from: dot, to: text.endIndex) - 1
+            if decimals < digits { text += String(repeating: "0", count: digits - decimals) }
+        } else {
+            text += "." + String(repeating: "0", count: digits)
+        }
+        return text
+    }
+
+    static func pow10(_ digits: Int) -> Double {
+        (0..<digits).reduce(1.0) { value, _ in value * 10 }
+    }
+}
