@@ -72,6 +72,17 @@ public enum RouterEvaluation {
         return report(router: "sw_ranking", winRates: rates, benchmark: benchmark, thresholds: thresholds)
     }
 
+    /// The logistic classifier with K-fold cross-validation over the benchmark's golden labels.
+    public static func classifier(benchmark: Benchmark, embeddings: [[Float]], folds: Int, seed: UInt64, thresholds: Int,
+                                  hyperparameters: LogisticClassifier.Hyperparameters = .init()) -> RouterReport {
+        let outcomes = benchmark.items.map(SimilarityWeightedRanking.Outcome.init)
+        let rates = CrossValidation.heldOutWinRates(count: benchmark.items.count, folds: folds, seed: seed) { train in
+            let model = LogisticClassifier(embeddings: train.map { embeddings[$0] }, outcomes: train.map { outcomes[$0] }, hyperparameters: hyperparameters)
+            return { index in model.winRate(for: embeddings[index]) }
+        }
+        return report(router: "classifier", winRates: rates, benchmark: benchmark, thresholds: thresholds)
+    }
+
     /// A Markdown table of reports.
     public static func markdown(_ reports: [RouterReport], benchmark: Benchmark) -> String {
         var text = "| router | APGR | CPT(20%) | CPT(50%) | CPT(80%) |\n|---|---|---|---|---|\n"

@@ -68,3 +68,58 @@ import TurnoutRouting
         #expect(violations == 0)
     }
 }
+
+@Suite struct LogisticClassifierTests {
+    /// Separable classes along three directions: the fit must put most mass on the right class.
+    @Test func learnsSeparableClassesAndIsDeterministic() {
+        var embeddings: [[Float]] = []
+        var outcomes: [SimilarityWeightedRanking.Outcome] = []
+        let directions: [([Float], SimilarityWeightedRanking.Outcome)] = [([1, 0, 0], .strongWins), ([0, 1, 0], .tie), ([0, 0, 1], .weakWins)]
+        for index in 0..<60 {
+            let (direction, outcome) = directions[index % 3]
+            let jitter = Float(index % 7) * 0.02
+            embeddings.append(direction.map { $0 + jitter })
+            outcomes.append(outcome)
+        }
+        let model = LogisticClassifier(embeddings: embeddings, outcomes: outcomes)
+        #expect(model.winRate(for: [1, 0, 0]) > 0.8)
+        #expect(model.winRate(for: [0, 0, 1]) < 0.1)
+        #expect(model.probabilities(for: [0, 1, 0])[1] > 0.8)
+        let again = LogisticClassifier(embeddings: embeddings, outcomes: outcomes)
+        #expect(again.weights == model.weights && again.biases == model.biases)
+        let probabilities = model.probabilities(for: [0.3, 0.3, 0.3])
+        #expect(abs(probabilities.reduce(0, +) - 1) < 1e-9)
+    }
+
+    /// The analytic gradient matches central finite differences of the loss.
+    @Test func gradientMatchesFiniteDifferences() {
+        let x: [Float] = [0.6, 0.8, 0, 1, 0.5, 0.5, 0.70710677, 0, 0.70710677]
+        let labels = [0, 1, 2]
+        let n = 3, d = 3, k = 3
+        var theta = (0..<(d * k + k)).map { Float($0 % 5) * 0.1 - 0.2 }
+        var logits = [Float](repeating: 0, count: n * k)
+        var gradient = [Float](repeating: 0, count: theta.count)
+        let l2: Float = 0.01
+        LogisticClassifier.gradient(at: theta, x: x, labels: labels, n: n, d: d, l2: l2, logits: &logits, into: &gradient)
+        func loss(_ theta: [Float]) -> Double {
+            var total = 0.0
+            for row in 0..<n {
+                var z = (0..<k).map { c in Double(theta[d * k + c]) + (0..<d).reduce(0.0) { $0 + Double(x[row * d + $1]) * Double(theta[$1 * k + c]) } }
+                let largest = z.max() ?? 0
+                z = z.map { $0 - largest }
+                total -= z[labels[row]] - log(z.map(exp).reduce(0, +))
+            }
+            let penalty = (0..<(d * k)).reduce(0.0) { $0 + Double(theta[$1] * theta[$1]) }
+            return total / Double(n) + Double(l2) / 2 * penalty
+        }
+        for index in theta.indices {
+            let saved = theta[index]
+            theta[index] = saved + 1e-3
+            let up = loss(theta)
+            theta[index] = saved - 1e-3
+            let down = loss(theta)
+            theta[index] = saved
+            #expect(abs((up - down) / 2e-3 - Double(gradient[index])) < 1e-3)
+        }
+    }
+}
