@@ -83,6 +83,19 @@ public enum RouterEvaluation {
         return report(router: "classifier", winRates: rates, benchmark: benchmark, thresholds: thresholds)
     }
 
+    /// The matrix factorization router with K-fold cross-validation (ties dropped from training).
+    public static func matrixFactorization(benchmark: Benchmark, embeddings: [[Float]], folds: Int, seed: UInt64, thresholds: Int,
+                                           hyperparameters: MatrixFactorization.Hyperparameters = .init()) -> RouterReport {
+        let outcomes = benchmark.items.map(SimilarityWeightedRanking.Outcome.init)
+        let rates = CrossValidation.heldOutWinRates(count: benchmark.items.count, folds: folds, seed: seed) { train in
+            let decided = train.filter { outcomes[$0] != .tie }
+            let model = MatrixFactorization.train(embeddings: decided.map { embeddings[$0] }, strongWon: decided.map { outcomes[$0] == .strongWins },
+                                                  hyperparameters: hyperparameters)
+            return { index in model.winRate(for: embeddings[index]) }
+        }
+        return report(router: "mf", winRates: rates, benchmark: benchmark, thresholds: thresholds)
+    }
+
     /// A Markdown table of reports.
     public static func markdown(_ reports: [RouterReport], benchmark: Benchmark) -> String {
         var text = "| router | APGR | CPT(20%) | CPT(50%) | CPT(80%) |\n|---|---|---|---|---|\n"

@@ -123,3 +123,49 @@ import TurnoutRouting
         }
     }
 }
+
+@Suite struct MatrixFactorizationTests {
+    /// The hand-derived gradient (through the normalisation of P) matches finite differences.
+    @Test func gradientMatchesFiniteDifferences() {
+        let model = MatrixFactorization(embeddingDimensions: 5, dimension: 4, seed: 3)
+        var generator = SeededGenerator(seed: 9)
+        let inputs = (0..<(3 * 5)).map { _ in Float.random(in: -1...1, using: &generator) }
+        let outcomes = [true, false, true]
+        let (_, gradient) = model.lossAndGradient(inputs: inputs, strongWon: outcomes)
+        let parameters = model.modelVectors + model.projection + model.classifier
+        #expect(gradient.count == parameters.count)
+        for index in parameters.indices {
+            func loss(shift: Float) -> Double {
+                var shifted = model
+                var values = parameters
+                values[index] += shift
+                shifted.modelVectors = Array(values[0..<8])
+                shifted.projection = Array(values[8..<28])
+                shifted.classifier = Array(values[28...])
+                return shifted.lossAndGradient(inputs: inputs, strongWon: outcomes).0
+            }
+            let numeric = (loss(shift: 1e-2) - loss(shift: -1e-2)) / 2e-2
+            #expect(abs(numeric - Double(gradient[index])) < 2e-3, "parameter \(index): \(numeric) vs \(gradient[index])")
+        }
+    }
+
+    @Test func learnsWhichPromptsTheStrongModelWins() {
+        var embeddings: [[Float]] = []
+        var strongWon: [Bool] = []
+        for index in 0..<200 {
+            let strong = index % 2 == 0
+            let jitter = Float(index % 10) * 0.01
+            embeddings.append(strong ? [1, jitter, 0] : [jitter, 1, 0])
+            strongWon.append(strong)
+        }
+        var hyperparameters = MatrixFactorization.Hyperparameters()
+        hyperparameters.dimension = 8
+        hyperparameters.epochs = 60
+        hyperparameters.learningRate = 0.01
+        let model = MatrixFactorization.train(embeddings: embeddings, strongWon: strongWon, hyperparameters: hyperparameters)
+        #expect(model.winRate(for: [1, 0, 0]) > 0.8)
+        #expect(model.winRate(for: [0, 1, 0]) < 0.2)
+        let again = MatrixFactorization.train(embeddings: embeddings, strongWon: strongWon, hyperparameters: hyperparameters)
+        #expect(again.projection == model.projection, "training is deterministic for a seed")
+    }
+}
