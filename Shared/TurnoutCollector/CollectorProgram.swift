@@ -42,6 +42,8 @@ public enum CollectorProgram {
         let server = try HTTPServer(configuration: http, logger: context.logger) { request in
             await collector.handle(request)
         }
-        return ServiceRunner.Service(registry: registry, http: server, stop: { store.close() })
+        var service = ServiceRunner.Service(registry: registry, http: server, stop: { store.close() })
+        service.reportsMetrics = false
+        return service
     }
 }

@@ -10,7 +10,7 @@ public enum ServerOptions {
         [
             OptionSpec("listen", env: "\(prefix)_LISTEN", default: defaultListen, value: "HOST:PORT", help: "Address for the wire protocol; port 0 picks a free port"),
             OptionSpec("state-dir", env: "\(prefix)_STATE_DIR", default: ".state", value: "DIR", help: "Directory for the files this service keeps"),
-            OptionSpec("instance", env: "\(prefix)_INSTANCE", default: "", value: "NAME", help: "Instance name in logs and metrics (default: hostname:port)"),
+            OptionSpec("instance", env: "\(prefix)_INSTANCE", default: "", value: "NAME", help: "Instance name in logs and metrics; empty means hostname:port"),
             OptionSpec("log-level", env: "\(prefix)_LOG_LEVEL", default: "info", value: "LEVEL", help: "debug, info, warning or error"),
             OptionSpec("max-frame-bytes", env: "\(prefix)_MAX_FRAME_BYTES", default: String(WireDefaults.maxFrameSize), value: "N", help: "Largest frame accepted or sent"),
             OptionSpec("io-threads", env: "\(prefix)_IO_THREADS", default: "1", value: "N", help: "Event-loop threads for socket I/O"),

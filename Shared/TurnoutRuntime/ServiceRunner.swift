@@ -19,6 +19,8 @@ public enum ServiceRunner {
         public var reload: (@Sendable () async -> Void)?
         /// Called after the servers have drained, to flush and close resources.
         public var stop: (@Sendable () async -> Void)?
+        /// False for the collector itself, which exposes its own metrics directly.
+        public var reportsMetrics = true
 
         public init(registry: HandlerRegistry, http: HTTPServer? = nil, reload: (@Sendable () async -> Void)? = nil, stop: (@Sendable () async -> Void)? = nil) {
             self.registry = registry
@@ -59,6 +61,8 @@ public enum ServiceRunner {
         let service: Service
         do {
             service = try await build(Context(options: options, logger: logger, metrics: metrics))
+        } catch let error as ConfigurationError {
+            exitWithUsageError(spec, error)
         } catch {
             logger.error("could not start: \(error)")
             exit(1)
@@ -88,7 +92,7 @@ public enum ServiceRunner {
         let instance = options.string("instance").flatMap { $0.isEmpty ? nil : $0 }
             ?? "\(ProcessInfo.processInfo.hostName):\(address?.port ?? configuration.listen.port)"
         var reporter: MetricsReporter?
-        if let collector = options.string("collector"), !collector.isEmpty {
+        if service.reportsMetrics, let collector = options.string("collector"), !collector.isEmpty {
             do {
                 let targets = try options.hostPorts("collector")
                 let interval = try options.duration("report-interval")

@@ -24,9 +24,10 @@ final class ClientConnection: FramedConnection, @unchecked Sendable {
     let outstanding = Atomic<Int>(0)
     let maxFrameSize: Int
     private let logger: Logger
-    private let onClose: @Sendable (ClientConnection, CloseReason) -> Void
+    /// Called once when the connection closes, with whether calls were waiting on it.
+    private let onClose: @Sendable (ClientConnection, CloseReason, Bool) -> Void
 
-    init(loop: EventLoop, fd: Int32, peer: String, maxFrameSize: Int, logger: Logger, onClose: @escaping @Sendable (ClientConnection, CloseReason) -> Void) {
+    init(loop: EventLoop, fd: Int32, peer: String, maxFrameSize: Int, logger: Logger, onClose: @escaping @Sendable (ClientConnection, CloseReason, Bool) -> Void) {
         self.maxFrameSize = maxFrameSize
         self.logger = logger
         self.onClose = onClose
@@ -105,8 +106,9 @@ final class ClientConnection: FramedConnection, @unchecked Sendable {
     }
 
     override func connectionClosed(_ reason: CloseReason) {
+        let hadCalls = calls.withLock { !$0.waiting.isEmpty }
         fail(RPCError(.unavailable, "connection to \(peer) failed: \(reason)"))
-        onClose(self, reason)
+        onClose(self, reason, hadCalls)
     }
 
     /// Fails every waiting call and every later one.

@@ -42,11 +42,17 @@ final class Endpoint: Sendable {
         let fd = try Socket.startConnect(to: address)
         let connection = ClientConnection(
             loop: loop, fd: fd, peer: key, maxFrameSize: configuration.maxFrameSize, logger: logger
-        ) { [weak self] _, reason in
+        ) { [weak self] _, reason, hadCalls in
             guard let self else { return }
-            if case .connectFailed = reason { self.recordFailure(configuration) }
-            if case .readFailed = reason { self.recordFailure(configuration) }
-            if case .peerClosed = reason { self.recordFailure(configuration) }
+            switch reason {
+            case .connectFailed, .readFailed:
+                self.recordFailure(configuration)
+            case .peerClosed, .eofInsideFrame:
+                // A server closing an idle connection (idle timeout, restart) is routine; losing calls is not.
+                if hadCalls { self.recordFailure(configuration) }
+            default:
+                break
+            }
         }
         state.withLock { $0.connections.append(connection) }
         let timeout = configuration.connectTimeout

@@ -37,13 +37,21 @@ final class ServerConnection: FramedConnection, @unchecked Sendable {
         }
     }
 
+    override var hasPendingWork: Bool { inFlight.load(ordering: .relaxed) > 0 }
+
     /// Counts a request out (any thread); resumes reading once the backlog has drained.
     func requestFinished() {
         let before = inFlight.subtract(1, ordering: .relaxed).oldValue
+        if before == 1 {
+            loop.execute { [self] in
+                if peerFinishedSending, inFlight.load(ordering: .relaxed) == 0 { closeAfterFlushing(.peerClosed) }
+            }
+        }
         guard before >= server.configuration.maxInFlightPerConnection else { return }
         loop.execute { [self] in
-            guard readPaused, !isClosing, inFlight.load(ordering: .relaxed) < server.configuration.maxInFlightPerConnection else { return }
+            guard readPaused, !isClosing, !peerFinishedSending, inFlight.load(ordering: .relaxed) < server.configuration.maxInFlightPerConnection else { return }
             readPaused = false
+            markActive()
             updateInterest()
             processBufferedFrames()
         }

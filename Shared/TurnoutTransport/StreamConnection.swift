@@ -47,6 +47,10 @@ class StreamConnection: Selectable, @unchecked Sendable {
     func bytesReceived(_ bytes: UnsafeRawBufferPointer) {}
     /// True while part of a message has arrived and the rest has not.
     var hasPartialInput: Bool { false }
+    /// True while requests read from this connection are still being answered.
+    var hasPendingWork: Bool { false }
+    /// Set when the peer shut down its sending side: nothing more to read, answers still owed.
+    private(set) var peerFinishedSending = false
     /// The connection closed, for whatever reason; called once.
     func connectionClosed(_ reason: CloseReason) {}
     /// A non-blocking connect finished successfully.
@@ -73,7 +77,8 @@ class StreamConnection: Selectable, @unchecked Sendable {
 
     private func desiredEvents(_ state: Output) -> UInt32 {
         if !state.connected { return EPOLLOUT.rawValue }
-        var events: UInt32 = EPOLLRDHUP.rawValue
+        // After the peer's half-close, read-side events would fire forever: watch only for writability.
+        var events: UInt32 = peerFinishedSending ? 0 : EPOLLRDHUP.rawValue
         if !readPaused { events |= EPOLLIN.rawValue }
         if state.waitingWritable { events |= EPOLLOUT.rawValue }
         return events
@@ -89,6 +94,10 @@ class StreamConnection: Selectable, @unchecked Sendable {
         }
         if events & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue | EPOLLRDHUP.rawValue) != 0, !readPaused {
             readAvailable()
+        } else if events & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0, readPaused {
+            // Not reading, but the peer is gone for good: nothing more can be delivered.
+            close(.peerClosed)
+            return
         }
         if events & EPOLLOUT.rawValue != 0 {
             flushFromLoop()
@@ -118,6 +127,13 @@ class StreamConnection: Selectable, @unchecked Sendable {
                 continue
             }
             if count == 0 {
+                if !hasPartialInput, hasPendingWork {
+                    // A half-close (shutdown(SHUT_WR)) still expects its answers: stop reading, finish, then close.
+                    peerFinishedSending = true
+                    readPaused = true
+                    updateInterest()
+                    return
+                }
                 close(hasPartialInput ? .eofInsideFrame : .peerClosed)
                 return
             }

@@ -19,6 +19,8 @@ public final class WireClient: Sendable {
     private let resolver = Mutex<Task<Void, Never>?>(nil)
     /// Endpoints dropped by re-resolution that still had calls in flight; closed once idle.
     private let retired = Mutex<[Endpoint]>([])
+    /// Each target's last successful resolution, kept while its name fails to resolve.
+    private let lastResolved = Mutex<[HostPort: [SocketAddress]]>([:])
 
     /// - Parameter loop: the event loop for this client's sockets; a private one when nil.
     public init(configuration: ClientConfiguration, logger: Logger, loop: EventLoop? = nil) throws(TransportError) {
@@ -158,16 +160,18 @@ public final class WireClient: Sendable {
     /// Re-resolves every target and reconciles the endpoint list; keeps the old list on failure.
     private func resolveNow() {
         var resolved: [SocketAddress] = []
-        var failed = false
         for target in configuration.targets {
             do throws(TransportError) {
-                resolved.append(contentsOf: try configuration.resolver(target))
+                let addresses = try configuration.resolver(target)
+                lastResolved.withLock { $0[target] = addresses }
+                resolved.append(contentsOf: addresses)
             } catch {
-                failed = true
+                // A resolver hiccup must not empty the endpoint list: keep what this name last gave.
                 logger.warning("could not resolve target", ["target": .string(target.description), "error": .string(error.description)])
+                resolved.append(contentsOf: lastResolved.withLock { $0[target] ?? [] })
             }
         }
-        if failed, resolved.isEmpty { return }
+        if resolved.isEmpty { return }
         let removed = endpoints.withLock { current -> [Endpoint] in
             let keep = current.filter { resolved.contains($0.address) }
             let gone = current.filter { !resolved.contains($0.address) }
@@ -196,7 +200,7 @@ public final class WireClient: Sendable {
         guard !stopped.load(ordering: .relaxed) else { return }
         loop.schedule(after: .milliseconds(5)) { [self] in
             let now = Deadline.nowNanos()
-            for endpoint in endpoints.withLock({ $0 }) {
+            for endpoint in endpoints.withLock({ $0 }) + retired.withLock({ $0 }) {
                 endpoint.expireDeadlines(now: now)
             }
             scheduleDeadlineSweep()

@@ -51,7 +51,8 @@ public final class WireServer: Sendable {
         } sweep: { connection, now in
             // A frame that started and stalls, or a connection with nothing to do, is closed.
             let quiet = now &- connection.lastReadNanos
-            if connection.hasPartialInput, quiet > readLimit {
+            // A paused connection is waiting on us (backpressure), not on its peer.
+            if connection.hasPartialInput, !connection.readPaused, quiet > readLimit {
                 connection.close(.readTimeout)
             } else if !connection.hasPartialInput, connection.inFlight.load(ordering: .relaxed) == 0, quiet > idleLimit {
                 connection.close(.idleTimeout)
@@ -137,7 +138,7 @@ public final class WireServer: Sendable {
     }
 
     private func expired(_ request: RequestEnvelope) -> RPCError {
-        RPCError(.deadlineExceeded, "deadline of \(request.deadlineMilliseconds ?? 0) ms passed before \(request.method) ran")
+        RPCError(.deadlineExceeded, "deadline of \(Int64(request.deadlineMilliseconds ?? 0)) ms passed before \(request.method) ran")
     }
 
     private func respond(to connection: ServerConnection, _ response: ResponseEnvelope, method: String, arrival: UInt64) {

@@ -8,8 +8,8 @@ public enum ServingStatus: String, Sendable, Codable {
 
 /// The serving status a server reports through `Health/Check`.
 ///
-/// Services flip it (an embedder is NOT_SERVING until its model is loaded); the server flips it
-/// to NOT_SERVING when draining, so balancers stop sending before connections close.
+/// Services may flip a service's own status (say, while a dependency is down); the server
+/// flips the whole to NOT_SERVING when draining, so balancers stop sending before connections close.
 public final class HealthMonitor: Sendable {
     private struct State {
         var overall: ServingStatus

@@ -152,3 +152,18 @@ import TurnoutTransport
         #expect(gone, "the echo server outlived its parent")
     }
 }
+
+@Suite struct ExitCodeTests {
+    /// Bad options, shared or service-specific, exit 2 with the option named; --help exits 0.
+    @Test func badOptionsExitTwo() async throws {
+        let collector = ManagedProcess.currentExecutableDirectory.appendingPathComponent("turnout-collector").path
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("exit-\(UUID().uuidString)").path
+        let specific = try ManagedProcess(executable: collector, arguments: ["--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--state-dir", state, "--durability", "bogus"])
+        #expect(await specific.exited() == 2)
+        #expect(specific.recentLog().contains("--durability"))
+        let shared = try ManagedProcess(executable: collector, arguments: ["--io-threads", "lots"])
+        #expect(await shared.exited() == 2)
+        let help = try ManagedProcess(executable: collector, arguments: ["--help"])
+        #expect(await help.exited() == 0)
+    }
+}

@@ -34,6 +34,11 @@ public final class RawWireConnection: @unchecked Sendable {
         }
     }
 
+    /// Shuts down the sending side (a half-close): the server sees end of input but may still answer.
+    public func finishSending() {
+        shutdown(fd, Int32(SHUT_WR))
+    }
+
     /// Sends a request envelope as one frame.
     public func send(_ request: RequestEnvelope) async throws {
         var bytes: [UInt8] = []

@@ -124,3 +124,44 @@ import TurnoutWire
         await server.stop()
     }
 }
+
+@Suite struct ServerEdgeTests {
+    /// A connection held back by backpressure is waiting on the server, not stalling: no read timeout.
+    @Test func backpressureIsNotAReadTimeout() async throws {
+        let server = try InProcessServer(registry: ServerBadInputTests.registry()) {
+            $0.readTimeout = .milliseconds(300)
+            $0.maxInFlightPerConnection = 2
+        }
+        let connection = try RawWireConnection(port: server.port)
+        var burst: [UInt8] = []
+        for id in 1...4 { RequestEnvelope(id: UInt64(id), method: "Echo/Sleep", body: Array("{\"ms\":500}".utf8)).encodeFrame(into: &burst) }
+        try await connection.send(burst)
+        var answered = Set<UInt64>()
+        for _ in 1...4 {
+            let response = try #require(try await connection.readResponse())
+            #expect(response.code == .ok)
+            answered.insert(response.id)
+        }
+        #expect(answered == [1, 2, 3, 4])
+        await server.stop()
+    }
+
+    /// A client that half-closes after its requests still gets every answer, then the close.
+    @Test func halfCloseStillGetsTheAnswers() async throws {
+        let server = try InProcessServer(registry: ServerBadInputTests.registry())
+        let connection = try RawWireConnection(port: server.port)
+        var burst: [UInt8] = []
+        RequestEnvelope(id: 1, method: "Echo/Sleep", body: Array("{\"ms\":200}".utf8)).encodeFrame(into: &burst)
+        RequestEnvelope(id: 2, method: "Echo/Echo").encodeFrame(into: &burst)
+        try await connection.send(burst)
+        connection.finishSending()
+        var answered = Set<UInt64>()
+        for _ in 1...2 {
+            let response = try #require(try await connection.readResponse())
+            answered.insert(response.id)
+        }
+        #expect(answered == [1, 2])
+        #expect(try await connection.waitForClose(timeout: .seconds(10)))
+        await server.stop()
+    }
+}

@@ -34,6 +34,8 @@ enum CallCommand {
             let body = Array((options.string("body") ?? "{}").utf8)
             var validator = JSONScanner(bytes: body)
             try validator.skipValue()
+            validator.skipWhitespace()
+            guard validator.isAtEnd else { throw ConfigurationError.invalid("--body must be exactly one JSON value") }
             var configuration = ClientConfiguration(targets: [target])
             configuration.maxAttempts = 1
             let client = try WireClient(configuration: configuration, logger: Logger(service: "turnout", minimumLevel: .error))

@@ -25,6 +25,8 @@ final class HTTPServerConnection: StreamConnection, @unchecked Sendable {
 
     override var hasPartialInput: Bool { parser.bufferedByteCount > 0 && !busy }
 
+    override var hasPendingWork: Bool { busy }
+
     override func connectionClosed(_ reason: CloseReason) {
         server.connectionClosed(self, reason: reason)
     }
@@ -59,7 +61,7 @@ final class HTTPServerConnection: StreamConnection, @unchecked Sendable {
         loop.execute { [self] in
             busy = false
             markActive()
-            guard keepAlive else {
+            guard keepAlive, !peerFinishedSending else {
                 closeAfterFlushing(.closedAfterFlush)
                 return
             }
