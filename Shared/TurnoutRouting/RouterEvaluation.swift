@@ -61,39 +61,44 @@ public enum RouterEvaluation {
         return report(router: "optimal", curve: curve, benchmark: benchmark)
     }
 
+    /// A router trained by `train` on each fold's complement, scored on the fold, pooled.
+    /// `train` gets the training indices and every item's golden outcome, and returns a scorer.
+    public static func crossValidated(_ router: String, benchmark: Benchmark, folds: Int, seed: UInt64, thresholds: Int,
+                                      train: ([Int], [SimilarityWeightedRanking.Outcome]) -> (Int) -> Double) -> RouterReport {
+        let outcomes = benchmark.items.map(SimilarityWeightedRanking.Outcome.init)
+        let rates = CrossValidation.heldOutWinRates(count: benchmark.items.count, folds: folds, seed: seed) { indices in
+            train(indices, outcomes)
+        }
+        return report(router: router, winRates: rates, benchmark: benchmark, thresholds: thresholds)
+    }
+
     /// `sw_ranking` with K-fold cross-validation over the benchmark's own golden labels.
     public static func swRanking(benchmark: Benchmark, embeddings: [[Float]], folds: Int, seed: UInt64, thresholds: Int) -> RouterReport {
-        let outcomes = benchmark.items.map(SimilarityWeightedRanking.Outcome.init)
         let dimensions = embeddings.first?.count ?? 0
-        let rates = CrossValidation.heldOutWinRates(count: benchmark.items.count, folds: folds, seed: seed) { train in
+        return crossValidated("sw_ranking", benchmark: benchmark, folds: folds, seed: seed, thresholds: thresholds) { train, outcomes in
             let router = SimilarityWeightedRanking(dimensions: dimensions, embeddings: train.map { embeddings[$0] }, outcomes: train.map { outcomes[$0] })
             return { index in router.winRate(for: embeddings[index]) }
         }
-        return report(router: "sw_ranking", winRates: rates, benchmark: benchmark, thresholds: thresholds)
     }
 
     /// The logistic classifier with K-fold cross-validation over the benchmark's golden labels.
     public static func classifier(benchmark: Benchmark, embeddings: [[Float]], folds: Int, seed: UInt64, thresholds: Int,
                                   hyperparameters: LogisticClassifier.Hyperparameters = .init()) -> RouterReport {
-        let outcomes = benchmark.items.map(SimilarityWeightedRanking.Outcome.init)
-        let rates = CrossValidation.heldOutWinRates(count: benchmark.items.count, folds: folds, seed: seed) { train in
+        crossValidated("classifier", benchmark: benchmark, folds: folds, seed: seed, thresholds: thresholds) { train, outcomes in
             let model = LogisticClassifier(embeddings: train.map { embeddings[$0] }, outcomes: train.map { outcomes[$0] }, hyperparameters: hyperparameters)
             return { index in model.winRate(for: embeddings[index]) }
         }
-        return report(router: "classifier", winRates: rates, benchmark: benchmark, thresholds: thresholds)
     }
 
     /// The matrix factorization router with K-fold cross-validation (ties dropped from training).
     public static func matrixFactorization(benchmark: Benchmark, embeddings: [[Float]], folds: Int, seed: UInt64, thresholds: Int,
                                            hyperparameters: MatrixFactorization.Hyperparameters = .init()) -> RouterReport {
-        let outcomes = benchmark.items.map(SimilarityWeightedRanking.Outcome.init)
-        let rates = CrossValidation.heldOutWinRates(count: benchmark.items.count, folds: folds, seed: seed) { train in
+        crossValidated("mf", benchmark: benchmark, folds: folds, seed: seed, thresholds: thresholds) { train, outcomes in
             let decided = train.filter { outcomes[$0] != .tie }
             let model = MatrixFactorization.train(embeddings: decided.map { embeddings[$0] }, strongWon: decided.map { outcomes[$0] == .strongWins },
                                                   hyperparameters: hyperparameters)
             return { index in model.winRate(for: embeddings[index]) }
         }
-        return report(router: "mf", winRates: rates, benchmark: benchmark, thresholds: thresholds)
     }
 
     /// A Markdown table of reports.

@@ -52,20 +52,11 @@ enum EmbedBench {
             report["batch1_qps"] = Double(latencies.count) / (latencies.reduce(0, +) / 1000)
             report["batch1_tokens_per_s"] = report["batch1_qps"].map { $0 * Double(tokens.count) }
 
-            // Batches of 32.
+            // Batches of 32 prompts of about 64 tokens.
             let batch = (0..<32).map { model.tokenize("\(prompt) \($0)") }
             let batchTokens = batch.reduce(0) { $0 + $1.count }
-            _ = model.encode(batch)
-            var passes = 0
-            let batchStart = DispatchTime.now().uptimeNanoseconds
-            let batchEnd = Date().addingTimeInterval(seconds)
-            while Date() < batchEnd {
-                _ = model.encode(batch)
-                passes += 1
-            }
-            let batchSeconds = Double(DispatchTime.now().uptimeNanoseconds - batchStart) / 1e9
-            let qps = Double(passes * 32) / batchSeconds
-            report["batch32_qps"] = qps
+            let (passes, batchSeconds) = timePasses(model, batch, seconds: seconds)
+            report["batch32_qps"] = Double(passes * 32) / batchSeconds
             report["batch32_tokens_per_s"] = Double(passes * batchTokens) / batchSeconds
             let longest = batch.map(\.count).max() ?? 0
             let flopsPerPass = flops(sequences: 32, length: longest)
@@ -73,15 +64,8 @@ enum EmbedBench {
             report["mflop_per_token"] = flopsPerPass / Double(32 * longest) / 1e6
             // Short prompts, batch 32: the comparison with onnxruntime and PyTorch on this machine.
             let shortBatch = (0..<32).map { model.tokenize("\(shortPrompts[$0 % shortPrompts.count]) \($0)") }
-            _ = model.encode(shortBatch)
-            var shortPasses = 0
-            let shortStart = DispatchTime.now().uptimeNanoseconds
-            let shortEnd = Date().addingTimeInterval(seconds)
-            while Date() < shortEnd {
-                _ = model.encode(shortBatch)
-                shortPasses += 1
-            }
-            report["short_batch32_qps"] = Double(shortPasses * 32) / (Double(DispatchTime.now().uptimeNanoseconds - shortStart) / 1e9)
+            let (shortPasses, shortSeconds) = timePasses(model, shortBatch, seconds: seconds)
+            report["short_batch32_qps"] = Double(shortPasses * 32) / shortSeconds
             report["short_prompt_tokens"] = Double(shortBatch.reduce(0) { $0 + $1.count }) / 32
             report["sgemm_peak_gflops"] = sgemmPeak()
             report["ratio_to_peak"] = (report["encoder_gflops"] ?? 0) / (report["sgemm_peak_gflops"] ?? 1)
@@ -103,6 +87,19 @@ enum EmbedBench {
             printError("turnout bench embed: \(error)")
             return 1
         }
+    }
+
+    /// Forward passes of `batch` completed in about `seconds` (after one warm-up), and the time they took.
+    static func timePasses(_ model: MiniLM, _ batch: [[Int32]], seconds: Double) -> (Int, Double) {
+        _ = model.encode(batch)
+        var passes = 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        let end = Date().addingTimeInterval(seconds)
+        while Date() < end {
+            _ = model.encode(batch)
+            passes += 1
+        }
+        return (passes, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
 
     /// FLOPs of one forward pass: projections, attention and feed-forward of 6 layers
