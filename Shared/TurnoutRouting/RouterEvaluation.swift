@@ -7,6 +7,12 @@ public struct RouterReport: Sendable, Codable {
     public var cpt50: Double
     public var cpt80: Double
     public var curve: [CurvePoint]
+    /// The held-out win rate of every item, in benchmark order (not written to JSON).
+    public var winRates: [Double] = []
+
+    enum CodingKeys: String, CodingKey {
+        case router, apgr, auc, cpt20, cpt50, cpt80, curve
+    }
 }
 
 /// Evaluates routers on a benchmark the way RouteLLM does, with cross-validation where the
@@ -16,7 +22,9 @@ public enum RouterEvaluation {
     public static func report(router: String, winRates: [Double], benchmark: Benchmark, thresholds: Int) -> RouterReport {
         let curve = RouterMetrics.curve(winRates: winRates, items: benchmark.items,
                                         thresholds: RouterMetrics.quantileThresholds(winRates, count: thresholds))
-        return report(router: router, curve: curve, benchmark: benchmark)
+        var result = report(router: router, curve: curve, benchmark: benchmark)
+        result.winRates = winRates
+        return result
     }
 
     static func report(router: String, curve: [CurvePoint], benchmark: Benchmark) -> RouterReport {
@@ -99,6 +107,18 @@ public enum RouterEvaluation {
                                                   hyperparameters: hyperparameters)
             return { index in model.winRate(for: embeddings[index]) }
         }
+    }
+
+    /// Rank-averaged ensemble of several routers' held-out win rates: each router's rates are
+    /// turned into quantile ranks (so differently calibrated routers weigh alike), then averaged.
+    public static func rankEnsemble(_ name: String, winRates: [[Double]], benchmark: Benchmark, thresholds: Int) -> RouterReport {
+        let count = benchmark.items.count
+        var combined = [Double](repeating: 0, count: count)
+        for rates in winRates {
+            let order = rates.indices.sorted { rates[$0] < rates[$1] }
+            for (rank, index) in order.enumerated() { combined[index] += Double(rank) / Double(max(1, count - 1)) / Double(winRates.count) }
+        }
+        return report(router: name, winRates: combined, benchmark: benchmark, thresholds: thresholds)
     }
 
     /// A Markdown table of reports.

@@ -13,7 +13,7 @@ enum EvalCommand {
         options: [
             OptionSpec("benchmark", default: "mmlu", value: "mmlu|gsm8k", help: "Benchmark to evaluate on"),
             OptionSpec("data", env: "TURNOUT_DATA_DIR", default: "../shared/data", value: "DIR", help: "Directory holding mmlu/ and gsm8k/"),
-            OptionSpec("routers", default: "random,sw_ranking", value: "LIST", help: "Comma-separated routers: random, sw_ranking, mf, classifier"),
+            OptionSpec("routers", default: "random,sw_ranking", value: "LIST", help: "Comma-separated routers: random, sw_ranking, mf, classifier, ensemble (rank average of the three learned ones)"),
             OptionSpec("folds", default: "5", value: "K", help: "Cross-validation folds"),
             OptionSpec("seed", default: "0", value: "N", help: "Seed for the fold split"),
             OptionSpec("thresholds", default: "10", value: "N", help: "Quantile bins of win rates (RouteLLM uses 10)"),
@@ -50,11 +50,19 @@ enum EvalCommand {
                 case "mf":
                     if embeddings == nil { embeddings = try embed(benchmark.items.map(\.prompt), options: options) }
                     reports.append(RouterEvaluation.matrixFactorization(benchmark: benchmark, embeddings: embeddings ?? [], folds: folds, seed: seed, thresholds: thresholds))
+                case "ensemble":
+                    if embeddings == nil { embeddings = try embed(benchmark.items.map(\.prompt), options: options) }
+                    let parts = [
+                        RouterEvaluation.swRanking(benchmark: benchmark, embeddings: embeddings ?? [], folds: folds, seed: seed, thresholds: thresholds),
+                        RouterEvaluation.matrixFactorization(benchmark: benchmark, embeddings: embeddings ?? [], folds: folds, seed: seed, thresholds: thresholds),
+                        RouterEvaluation.classifier(benchmark: benchmark, embeddings: embeddings ?? [], folds: folds, seed: seed, thresholds: thresholds),
+                    ]
+                    reports.append(RouterEvaluation.rankEnsemble("ensemble", winRates: parts.map(\.winRates), benchmark: benchmark, thresholds: thresholds))
                 case "classifier":
                     if embeddings == nil { embeddings = try embed(benchmark.items.map(\.prompt), options: options) }
                     reports.append(RouterEvaluation.classifier(benchmark: benchmark, embeddings: embeddings ?? [], folds: folds, seed: seed, thresholds: thresholds))
                 default:
-                    throw ConfigurationError.invalid("unknown router \"\(router)\"; known: random, sw_ranking, mf, classifier")
+                    throw ConfigurationError.invalid("unknown router \"\(router)\"; known: random, sw_ranking, mf, classifier, ensemble")
                 }
             }
             print(RouterEvaluation.markdown(reports, benchmark: benchmark), terminator: "")
