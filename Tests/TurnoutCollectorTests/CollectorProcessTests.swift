@@ -81,6 +81,23 @@ import TurnoutWire
         var restarted = older
         restarted.epoch = "e2"
         #expect(try await client.call(CollectorAPI.report, restarted, as: CollectorAPI.ReportResponse.self).applied)
+        // Bad reports and records are refused with a reason, and nothing of them is kept.
+        let anonymous = CollectorAPI.ReportRequest(service: "", instance: "x", epoch: "e", sequence: 1, families: [])
+        do {
+            _ = try await client.call(CollectorAPI.report, anonymous, as: CollectorAPI.ReportResponse.self)
+            Issue.record("a report without a service must be refused")
+        } catch {
+            #expect(error.code == .invalidArgument)
+        }
+        do {
+            _ = try await client.call(CollectorAPI.records, CollectorAPI.RecordsRequest(records: [.sample(id: "ok"), .sample(id: "")]), as: CollectorAPI.RecordsResponse.self)
+            Issue.record("a record without an id must be refused")
+        } catch {
+            #expect(error.code == .invalidArgument)
+            #expect(error.message.contains("id"))
+        }
+        let summary = try await client.call(CollectorAPI.summary, CollectorAPI.SummaryRequest(), as: Summary.self)
+        #expect(summary.total.requests == 0, "a refused batch stores nothing, not even its valid records")
 
         let http = HTTPClient()
         defer { http.shutdown() }
