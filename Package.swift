@@ -53,7 +53,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // Routing math: benchmark data, routers, training, calibration and evaluation.
-        .target(name: "TurnoutRouting", dependencies: ["COpenBLAS", "TurnoutStorage"], path: "Shared/TurnoutRouting", swiftSettings: strictSettings),
+        .target(name: "TurnoutRouting", dependencies: ["COpenBLAS", "TurnoutStorage", "TurnoutWire"], path: "Shared/TurnoutRouting", swiftSettings: strictSettings),
         // The dispatcher's logic: OpenAI-compatible front door, routing, upstream calls, records.
         .target(
             name: "TurnoutDispatcher",

@@ -8,6 +8,7 @@ let subcommands: [Subcommand] = [
     CallCommand.subcommand,
     EmbedCommand.subcommand,
     EvalCommand.subcommand,
+    TrainCommand.subcommand,
     BenchCommand.subcommand,
 ]
 

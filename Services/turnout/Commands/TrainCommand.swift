@@ -1,0 +1,61 @@
+import Foundation
+import TurnoutEmbedding
+import TurnoutRouting
+import TurnoutRuntime
+
+/// `turnout train`: trains a router and writes a sealed artifact.
+enum TrainCommand {
+    static let spec = CommandSpec(
+        name: "turnout train",
+        summary: "Train a router on golden labels from benchmark outcomes and write a versioned, checksummed artifact. Deterministic for a given seed.",
+        options: [
+            OptionSpec("router", default: "mf", value: "mf|classifier", help: "Router kind"),
+            OptionSpec("train", value: "DIR,...", help: "Benchmark directories with per-question outcomes, e.g. ../shared/data/mmlu,../shared/data/gsm8k"),
+            OptionSpec("out", value: "FILE", help: "Artifact to write"),
+            OptionSpec("seed", default: "42", value: "N", help: "Seed for initialisation and shuffling"),
+            OptionSpec("model-dir", env: "TURNOUT_MODEL_DIR", default: "models/all-MiniLM-L6-v2", value: "DIR", help: "Embedding model"),
+            OptionSpec("cache", default: ".state/embedding-cache.sqlite", value: "FILE", help: "Embedding cache"),
+        ]
+    )
+
+    static let subcommand = Subcommand(name: "train", summary: "Train a router and write its artifact") { arguments in
+        let options = ServiceRunner.parseOrExit(spec, arguments)
+        do {
+            let directories = try options.require("train").split(separator: ",").map { URL(fileURLWithPath: String($0)) }
+            let out = URL(fileURLWithPath: try options.require("out"))
+            let kind = options.string("router") ?? "mf"
+            let seed = UInt64(try options.int("seed", range: 0...Int.max))
+            let items = try TrainingData.benchmarkItems(directories)
+            let embeddings = try EvalCommand.embed(items.map(\.prompt), options: options)
+            let model = try MiniLM(directory: URL(fileURLWithPath: options.string("model-dir") ?? "models/all-MiniLM-L6-v2"))
+            let outcomes = items.map(SimilarityWeightedRanking.Outcome.init)
+            let weights: RouterArtifact.Weights
+            var hyperparameters: [String: Double] = ["seed": Double(seed)]
+            switch kind {
+            case "mf":
+                var settings = MatrixFactorization.Hyperparameters()
+                settings.seed = seed
+                let decided = outcomes.indices.filter { outcomes[$0] != .tie }
+                weights = .matrixFactorization(MatrixFactorization.train(embeddings: decided.map { embeddings[$0] },
+                                                                         strongWon: decided.map { outcomes[$0] == .strongWins }, hyperparameters: settings))
+                hyperparameters.merge(["dimension": Double(settings.dimension), "learning_rate": Double(settings.learningRate), "weight_decay": Double(settings.weightDecay),
+                                       "batch_size": Double(settings.batchSize), "epochs": Double(settings.epochs), "noise": Double(settings.noise)]) { $1 }
+            case "classifier":
+                let settings = LogisticClassifier.Hyperparameters()
+                weights = .classifier(LogisticClassifier(embeddings: embeddings, outcomes: outcomes, hyperparameters: settings))
+                hyperparameters.merge(["l2": settings.l2, "iterations": Double(settings.iterations)]) { $1 }
+            default:
+                throw ConfigurationError.invalid("--router must be mf or classifier (sw_ranking artifacts come with the scorer)")
+            }
+            var artifact = RouterArtifact(kind: kind, embeddingModel: model.modelID, embeddingDimensions: model.dimensions, hyperparameters: hyperparameters,
+                                          trainingDataSHA256: TrainingData.fingerprint(items), trainingBattles: items.count, calibration: [:], weights: weights)
+            artifact.calibration = TrainingData.calibration(winRates: embeddings.map(artifact.winRate(for:)))
+            try artifact.write(to: out)
+            print("wrote \(out.path): \(kind), \(items.count) battles, training data \(artifact.trainingDataSHA256.prefix(12)), threshold for 30% strong \(String(format: "%.4f", artifact.calibration["0.30"] ?? 0))")
+            return 0
+        } catch {
+            printError("turnout train: \(error)")
+            return 1
+        }
+    }
+}
