@@ -9,6 +9,7 @@ let subcommands: [Subcommand] = [
     EmbedCommand.subcommand,
     EvalCommand.subcommand,
     TrainCommand.subcommand,
+    CalibrateCommand.subcommand,
     BenchCommand.subcommand,
 ]
 

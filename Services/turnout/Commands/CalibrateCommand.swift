@@ -1,0 +1,60 @@
+import Foundation
+import TurnoutEmbedding
+import TurnoutRouting
+import TurnoutRuntime
+
+/// `turnout calibrate`: the threshold that sends a given share of prompts to the strong model.
+enum CalibrateCommand {
+    static let spec = CommandSpec(
+        name: "turnout calibrate",
+        summary: "Print the threshold that sends --strong-fraction of the given prompts to the strong model (a quantile of their win rates, as RouteLLM's calibrate_threshold computes it).",
+        options: [
+            OptionSpec("router", value: "FILE", help: "Router artifact from turnout train"),
+            OptionSpec("strong-fraction", default: "0.3", value: "F", help: "Share of prompts to send to the strong model, 0 to 1"),
+            OptionSpec("prompts", value: "PATH", help: "Prompts: a benchmark directory, a .jsonl file with a \"prompt\" field, or a text file with one prompt per line"),
+            OptionSpec("model-dir", env: "TURNOUT_MODEL_DIR", default: "models/all-MiniLM-L6-v2", value: "DIR", help: "Embedding model"),
+            OptionSpec("cache", default: ".state/embedding-cache.sqlite", value: "FILE", help: "Embedding cache"),
+        ]
+    )
+
+    static let subcommand = Subcommand(name: "calibrate", summary: "Threshold for a target share of strong calls") { arguments in
+        let options = ServiceRunner.parseOrExit(spec, arguments)
+        do {
+            let fraction = try options.double("strong-fraction")
+            guard (0...1).contains(fraction) else { throw ConfigurationError.invalid("--strong-fraction must be between 0 and 1") }
+            let model = try MiniLM(directory: URL(fileURLWithPath: options.string("model-dir") ?? "models/all-MiniLM-L6-v2"))
+            let artifact = try RouterArtifact.load(from: URL(fileURLWithPath: try options.require("router")),
+                                                   expectedModel: model.modelID, expectedDimensions: model.dimensions)
+            let prompts = try readPrompts(URL(fileURLWithPath: try options.require("prompts")))
+            guard !prompts.isEmpty else { throw ConfigurationError.invalid("--prompts holds no prompts") }
+            let rates = try EvalCommand.embed(prompts, options: options).map(artifact.winRate(for:))
+            let threshold = TrainingData.threshold(forStrongFraction: fraction, winRates: rates)
+            let share = Double(rates.filter { $0 >= threshold }.count) / Double(rates.count)
+            print(String(format: "%.6f", threshold))
+            printError("threshold \(String(format: "%.6f", threshold)) sends \(String(format: "%.1f", share * 100))% of \(prompts.count) prompts to the strong model (router \(artifact.kind))")
+            return 0
+        } catch {
+            printError("turnout calibrate: \(error)")
+            return 1
+        }
+    }
+
+    static func readPrompts(_ url: URL) throws -> [String] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw ConfigurationError.invalid("--prompts \(url.path) does not exist")
+        }
+        if isDirectory.boolValue { return try TrainingData.benchmarkItems([url]).map(\.prompt) }
+        let text = try String(contentsOf: url, encoding: .utf8)
+        if url.pathExtension == "jsonl" {
+            return try text.split(separator: "\n").enumerated().compactMap { number, line in
+                guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let prompt = object["prompt"] as? String else {
+                    throw ConfigurationError.invalid("\(url.path) line \(number + 1) has no \"prompt\" string")
+                }
+                return prompt
+            }
+        }
+        return text.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+    }
+}
