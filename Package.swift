@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "turnout", targets: ["turnout"]),
         .executable(name: "turnout-embedder", targets: ["turnout-embedder"]),
+        .executable(name: "turnout-scorer", targets: ["turnout-scorer"]),
         .executable(name: "turnout-collector", targets: ["turnout-collector"]),
     ],
     targets: [
@@ -54,6 +55,13 @@ let package = Package(
         ),
         // Routing math: benchmark data, routers, training, calibration and evaluation.
         .target(name: "TurnoutRouting", dependencies: ["COpenBLAS", "TurnoutStorage", "TurnoutWire"], path: "Shared/TurnoutRouting", swiftSettings: strictSettings),
+        // The scoring service's logic: router artifacts from a directory, hot reload, Scorer/Score.
+        .target(
+            name: "TurnoutScorer",
+            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime", "TurnoutRouting", "TurnoutEmbedder", "TurnoutEmbedding"],
+            path: "Shared/TurnoutScorer",
+            swiftSettings: strictSettings
+        ),
         // The dispatcher's logic: OpenAI-compatible front door, routing, upstream calls, records.
         .target(
             name: "TurnoutDispatcher",
@@ -88,6 +96,12 @@ let package = Package(
             name: "turnout-embedder",
             dependencies: ["TurnoutEmbedder", "TurnoutEmbedding", "TurnoutRuntime"],
             path: "Services/turnout-embedder",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "turnout-scorer",
+            dependencies: ["TurnoutScorer", "TurnoutRuntime"],
+            path: "Services/turnout-scorer",
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -156,6 +170,12 @@ let package = Package(
             name: "TurnoutDispatcherTests",
             dependencies: ["TurnoutDispatcher", "TurnoutTestSupport"],
             path: "Tests/TurnoutDispatcherTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TurnoutScorerTests",
+            dependencies: ["TurnoutScorer", "TurnoutRouting", "TurnoutRuntime", "TurnoutTransport", "TurnoutWire", "TurnoutTestSupport"],
+            path: "Tests/TurnoutScorerTests",
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -29,6 +29,8 @@ public struct RouterArtifact: Codable, Sendable {
     /// Threshold per strong-call fraction ("0.3" -> threshold), calibrated on the training prompts.
     public var calibration: [String: Double]
     public var weights: Weights
+    /// SHA-256 of the payload as read from disk (empty for an artifact not yet written or read).
+    public internal(set) var checksum = ""
 
     enum CodingKeys: String, CodingKey {
         case formatVersion = "format_version"
@@ -101,9 +103,10 @@ public struct RouterArtifact: Codable, Sendable {
         guard SHA256.hex(SHA256.hash(payload)) == checksum else {
             throw ArtifactError(path: url.path, problem: "is damaged: its checksum does not match its contents")
         }
-        let artifact: RouterArtifact
+        var artifact: RouterArtifact
         do {
             artifact = try JSONDecoder().decode(RouterArtifact.self, from: Data(payload))
+            artifact.checksum = checksum
         } catch {
             throw ArtifactError(path: url.path, problem: "has a checksum that matches but a payload that does not decode: \(error)")
         }

@@ -1,0 +1,68 @@
+import TurnoutWire
+
+/// The scoring service's methods and messages.
+public enum ScorerAPI {
+    public static let score = MethodDescriptor(service: "Scorer", method: "Score", idempotent: true)
+    public static let routers = MethodDescriptor(service: "Scorer", method: "Routers", idempotent: true)
+
+    /// Give `embedding`, or `text` for the scorer to embed; then `threshold`, or `strong_fraction`
+    /// for the threshold calibrated with the artifact, or neither for the router's 30% default.
+    public struct ScoreRequest: Codable, Sendable {
+        public var embedding: [Float]?
+        public var text: String?
+        public var router: String
+        public var threshold: Double?
+        public var strongFraction: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case embedding, text, router, threshold
+            case strongFraction = "strong_fraction"
+        }
+
+        public init(embedding: [Float]? = nil, text: String? = nil, router: String, threshold: Double? = nil, strongFraction: Double? = nil) {
+            self.embedding = embedding
+            self.text = text
+            self.router = router
+            self.threshold = threshold
+            self.strongFraction = strongFraction
+        }
+    }
+
+    public struct ScoreResponse: Codable, Sendable {
+        public var winRate: Double
+        /// `strong` or `weak`.
+        public var route: String
+        public var threshold: Double
+        public var routerVersion: String
+
+        enum CodingKeys: String, CodingKey {
+            case winRate = "win_rate"
+            case route, threshold
+            case routerVersion = "router_version"
+        }
+    }
+
+    public struct RouterInfo: Codable, Sendable, Equatable {
+        public var name: String
+        public var kind: String
+        public var version: String
+        public var embeddingModel: String
+        public var embeddingDims: Int
+        public var trainingBattles: Int
+        public var createdAt: String
+        public var strongFractions: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case name, kind, version
+            case embeddingModel = "embedding_model"
+            case embeddingDims = "embedding_dims"
+            case trainingBattles = "training_battles"
+            case createdAt = "created_at"
+            case strongFractions = "strong_fractions"
+        }
+    }
+
+    public struct RoutersResponse: Codable, Sendable {
+        public var routers: [RouterInfo]
+    }
+}
