@@ -68,6 +68,27 @@ public struct MatrixFactorization: Sendable, Codable {
 
     var parameterCount: Int { modelVectors.count + projection.count + classifier.count }
 
+    /// With two models the score margin is linear in the prompt: `(c * (P_s_hat - P_w_hat))^T W q`.
+    /// This folds everything but `q` into one vector, so scoring is a single 384-term dot product.
+    public func scoringVector() -> [Float] {
+        let (strong, weak) = normalisedModelVectors()
+        var vector = [Float](repeating: 0, count: embeddingDimensions)
+        for j in 0..<dimension {
+            let weight = classifier[j] * (strong[j] - weak[j])
+            let row = j * embeddingDimensions
+            for column in 0..<embeddingDimensions { vector[column] += weight * projection[row + column] }
+        }
+        return vector
+    }
+
+    /// The win rate from a folded `scoringVector()`.
+    public static func winRate(scoringVector: [Float], embedding: [Float]) -> Double {
+        guard scoringVector.count == embedding.count else { return 0.5 }
+        var margin: Float = 0
+        for index in 0..<embedding.count { margin += scoringVector[index] * embedding[index] }
+        return 1 / (1 + exp(-Double(margin)))
+    }
+
     /// The strong model's win rate for a prompt embedding.
     public func winRate(for embedding: [Float]) -> Double {
         guard embedding.count == embeddingDimensions else { return 0.5 }

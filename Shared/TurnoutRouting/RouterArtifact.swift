@@ -31,6 +31,8 @@ public struct RouterArtifact: Codable, Sendable {
     public var weights: Weights
     /// SHA-256 of the payload as read from disk (empty for an artifact not yet written or read).
     public internal(set) var checksum = ""
+    /// mf folded into one vector when the artifact is made or read (not stored).
+    private var mfScoringVector: [Float]?
 
     enum CodingKeys: String, CodingKey {
         case formatVersion = "format_version"
@@ -56,12 +58,19 @@ public struct RouterArtifact: Codable, Sendable {
         self.createdAt = ISO8601DateFormatter().string(from: createdAt)
         self.calibration = calibration
         self.weights = weights
+        prepare()
+    }
+
+    /// Precomputes what scoring needs.
+    mutating func prepare() {
+        if case let .matrixFactorization(model) = weights { mfScoringVector = model.scoringVector() }
     }
 
     /// The strong model's win rate for a prompt embedding.
     public func winRate(for embedding: [Float]) -> Double {
         switch weights {
-        case let .matrixFactorization(model): model.winRate(for: embedding)
+        case let .matrixFactorization(model):
+            mfScoringVector.map { MatrixFactorization.winRate(scoringVector: $0, embedding: embedding) } ?? model.winRate(for: embedding)
         case let .classifier(model): model.winRate(for: embedding)
         }
     }
@@ -107,6 +116,7 @@ public struct RouterArtifact: Codable, Sendable {
         do {
             artifact = try JSONDecoder().decode(RouterArtifact.self, from: Data(payload))
             artifact.checksum = checksum
+            artifact.prepare()
         } catch {
             throw ArtifactError(path: url.path, problem: "has a checksum that matches but a payload that does not decode: \(error)")
         }

@@ -169,3 +169,20 @@ import TurnoutRouting
         #expect(again.projection == model.projection, "training is deterministic for a seed")
     }
 }
+
+@Suite struct MatrixFactorizationFoldingTests {
+    /// The folded scoring vector gives the same win rate as the full model.
+    @Test func foldedScoringMatchesTheModel() {
+        let model = MatrixFactorization(embeddingDimensions: 16, dimension: 8, seed: 5)
+        let folded = model.scoringVector()
+        var generator = SeededGenerator(seed: 2)
+        for _ in 0..<20 {
+            let query = (0..<16).map { _ in Float.random(in: -1...1, using: &generator) }
+            #expect(abs(model.winRate(for: query) - MatrixFactorization.winRate(scoringVector: folded, embedding: query)) < 1e-5)
+        }
+        let artifact = RouterArtifact(kind: "mf", embeddingModel: "m", embeddingDimensions: 16, hyperparameters: [:], trainingDataSHA256: "",
+                                      trainingBattles: 0, calibration: [:], weights: .matrixFactorization(model))
+        let query = [Float](repeating: 0.25, count: 16)
+        #expect(abs(artifact.winRate(for: query) - model.winRate(for: query)) < 1e-5)
+    }
+}
