@@ -24,8 +24,21 @@ public final class ScorerService: Sendable {
     }
 
     public func register(in registry: inout HandlerRegistry) {
-        registry.register(ScorerAPI.score) { [self] (request: ScorerAPI.ScoreRequest, _: CallContext) async throws -> ScorerAPI.ScoreResponse in
-            try await score(request)
+        // Scorer/Score is the hot path: its body is read by the wire's scanner (hundreds of floats
+        // per request) and its answer written by hand, instead of going through Codable.
+        registry.registerRaw(ScorerAPI.score) { [self] body, _ in
+            let response = try await score(try Self.parseScoreRequest(body))
+            var bytes: [UInt8] = []
+            JSONWriter.appendRaw("{\"win_rate\":", to: &bytes)
+            bytes.append(contentsOf: String(response.winRate).utf8)
+            JSONWriter.appendRaw(",\"route\":", to: &bytes)
+            JSONWriter.appendString(response.route, to: &bytes)
+            JSONWriter.appendRaw(",\"threshold\":", to: &bytes)
+            bytes.append(contentsOf: String(response.threshold).utf8)
+            JSONWriter.appendRaw(",\"router_version\":", to: &bytes)
+            JSONWriter.appendString(response.routerVersion, to: &bytes)
+            bytes.append(UInt8(ascii: "}"))
+            return bytes
         }
         registry.register(ScorerAPI.routers) { [self] (_: EmptyMessage, _: CallContext) async throws -> ScorerAPI.RoutersResponse in
             ScorerAPI.RoutersResponse(routers: routers.all.map { entry in
@@ -34,6 +47,31 @@ public final class ScorerService: Sendable {
                                      createdAt: entry.artifact.createdAt, strongFractions: entry.artifact.calibration.keys.sorted())
             })
         }
+    }
+
+    /// Reads a `ScoreRequest` body; unknown fields are ignored, as `Codable` would.
+    static func parseScoreRequest(_ body: [UInt8]) throws(RPCError) -> ScorerAPI.ScoreRequest {
+        var scanner = JSONScanner(bytes: body)
+        var request = ScorerAPI.ScoreRequest(router: "")
+        var sawRouter = false
+        do throws(JSONError) {
+            try scanner.readObject { (key: String, scanner: inout JSONScanner) throws(JSONError) in
+                switch key {
+                case "embedding": if try !scanner.consumeNull() { request.embedding = try scanner.readFloatArray() }
+                case "text": if try !scanner.consumeNull() { request.text = try scanner.readString() }
+                case "router":
+                    request.router = try scanner.readString()
+                    sawRouter = true
+                case "threshold": if try !scanner.consumeNull() { request.threshold = try scanner.readDouble() }
+                case "strong_fraction": if try !scanner.consumeNull() { request.strongFraction = try scanner.readDouble() }
+                default: try scanner.skipValue()
+                }
+            }
+        } catch {
+            throw RPCError(.invalidArgument, "invalid body: \(error)")
+        }
+        guard sawRouter else { throw RPCError(.invalidArgument, "invalid body: missing field \"router\"") }
+        return request
     }
 
     public func score(_ request: ScorerAPI.ScoreRequest) async throws(RPCError) -> ScorerAPI.ScoreResponse {

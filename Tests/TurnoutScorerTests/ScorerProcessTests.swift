@@ -68,6 +68,17 @@ import TurnoutWire
             }
         }
 
+        // Bodies that are not a score request are refused with the field named.
+        for (body, fragment) in [("{\"embedding\":[1,\"x\"],\"router\":\"cls\"}", "invalid body"), ("{\"embedding\":[1]}", "router")] {
+            do {
+                _ = try await client.callRaw(ScorerAPI.score, body: Array(body.utf8))
+                Issue.record("\(body) must be refused")
+            } catch {
+                #expect(error.code == .invalidArgument)
+                #expect(error.message.contains(fragment))
+            }
+        }
+
         // Replace the artifact in place: the new version is served without a restart.
         let listed = try await client.call(ScorerAPI.routers, EmptyMessage(), as: ScorerAPI.RoutersResponse.self)
         let firstVersion = try #require(listed.routers.first { $0.name == "cls" }?.version)

@@ -72,3 +72,23 @@ import TurnoutWire
         #expect(try scanner.readString() == original)
     }
 }
+
+@Suite struct FloatArrayTests {
+    @Test func parsesLikeTheStandardLibrary() throws {
+        let numbers = ["0", "-0", "1", "-1.5", "0.0123456789", "3.4028235e38", "1e-7", "-2.5E+3", "123456789012345678901234", "0.30000001192092896", "-0.08204811"]
+        var scanner = JSONScanner(bytes: Array(("[" + numbers.joined(separator: ", ") + "]").utf8))
+        let parsed = try scanner.readFloatArray()
+        #expect(parsed.count == numbers.count)
+        for (value, text) in zip(parsed, numbers) {
+            #expect(value == Float(Double(text)!), "\(text)")
+        }
+        var empty = JSONScanner(bytes: Array("[ ]".utf8))
+        #expect(try empty.readFloatArray() == [])
+    }
+
+    @Test(arguments: ["[1,]", "[1 2]", "[\"1\"]", "[1e]", "[-]", "{}", "[1"])
+    func rejectsWhatIsNotANumberArray(_ text: String) {
+        var scanner = JSONScanner(bytes: Array(text.utf8))
+        #expect(throws: JSONError.self) { try scanner.readFloatArray() }
+    }
+}
