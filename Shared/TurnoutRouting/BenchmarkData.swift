@@ -23,6 +23,13 @@ public struct Benchmark: Sendable {
     public var weakModel: String
     public var items: [BenchmarkItem]
 
+    public init(name: String, strongModel: String, weakModel: String, items: [BenchmarkItem]) {
+        self.name = name
+        self.strongModel = strongModel
+        self.weakModel = weakModel
+        self.items = items
+    }
+
     public var strongQuality: Double { items.isEmpty ? 0 : items.reduce(0) { $0 + $1.strongScore } / Double(items.count) }
     public var weakQuality: Double { items.isEmpty ? 0 : items.reduce(0) { $0 + $1.weakScore } / Double(items.count) }
 }

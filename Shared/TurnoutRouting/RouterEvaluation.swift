@@ -69,43 +69,82 @@ public enum RouterEvaluation {
         return report(router: "optimal", curve: curve, benchmark: benchmark)
     }
 
-    /// A router trained by `train` on each fold's complement, scored on the fold, pooled.
-    /// `train` gets the training indices and every item's golden outcome, and returns a scorer.
-    public static func crossValidated(_ router: String, benchmark: Benchmark, folds: Int, seed: UInt64, thresholds: Int,
-                                      train: ([Int], [SimilarityWeightedRanking.Outcome]) -> (Int) -> Double) -> RouterReport {
+    /// Training data for a router: unit prompt embeddings and their golden outcomes.
+    public struct TrainingSet: Sendable {
+        public var embeddings: [[Float]]
+        public var outcomes: [SimilarityWeightedRanking.Outcome]
+
+        public init(embeddings: [[Float]] = [], outcomes: [SimilarityWeightedRanking.Outcome] = []) {
+            self.embeddings = embeddings
+            self.outcomes = outcomes
+        }
+
+        func adding(_ other: TrainingSet) -> TrainingSet {
+            TrainingSet(embeddings: embeddings + other.embeddings, outcomes: outcomes + other.outcomes)
+        }
+    }
+
+    /// Where a router's training data comes from, relative to the benchmark it is scored on.
+    public struct TrainingPlan: Sendable {
+        /// Battles from elsewhere (other benchmarks, preference data), used whole.
+        public var extra: TrainingSet
+        /// Whether the benchmark's own golden labels are trained on too, which calls for
+        /// K-fold cross-validation so that no question is scored by a router trained on it.
+        public var includesBenchmark: Bool
+        public var folds: Int
+        public var seed: UInt64
+
+        public init(extra: TrainingSet = TrainingSet(), includesBenchmark: Bool = true, folds: Int = 5, seed: UInt64 = 0) {
+            self.extra = extra
+            self.includesBenchmark = includesBenchmark
+            self.folds = folds
+            self.seed = seed
+        }
+    }
+
+    /// Scores every benchmark item with a router trained by `train` per `plan`.
+    public static func evaluate(_ router: String, benchmark: Benchmark, embeddings: [[Float]], plan: TrainingPlan, thresholds: Int,
+                                train: (TrainingSet) -> ([Float]) -> Double) -> RouterReport {
         let outcomes = benchmark.items.map(SimilarityWeightedRanking.Outcome.init)
-        let rates = CrossValidation.heldOutWinRates(count: benchmark.items.count, folds: folds, seed: seed) { indices in
-            train(indices, outcomes)
+        let rates: [Double]
+        if plan.includesBenchmark {
+            rates = CrossValidation.heldOutWinRates(count: benchmark.items.count, folds: plan.folds, seed: plan.seed) { indices in
+                let scorer = train(plan.extra.adding(TrainingSet(embeddings: indices.map { embeddings[$0] }, outcomes: indices.map { outcomes[$0] })))
+                return { index in scorer(embeddings[index]) }
+            }
+        } else {
+            let scorer = train(plan.extra)
+            rates = embeddings.map(scorer)
         }
         return report(router: router, winRates: rates, benchmark: benchmark, thresholds: thresholds)
     }
 
-    /// `sw_ranking` with K-fold cross-validation over the benchmark's own golden labels.
-    public static func swRanking(benchmark: Benchmark, embeddings: [[Float]], folds: Int, seed: UInt64, thresholds: Int) -> RouterReport {
-        let dimensions = embeddings.first?.count ?? 0
-        return crossValidated("sw_ranking", benchmark: benchmark, folds: folds, seed: seed, thresholds: thresholds) { train, outcomes in
-            let router = SimilarityWeightedRanking(dimensions: dimensions, embeddings: train.map { embeddings[$0] }, outcomes: train.map { outcomes[$0] })
-            return { index in router.winRate(for: embeddings[index]) }
+    /// `sw_ranking`.
+    public static func swRanking(benchmark: Benchmark, embeddings: [[Float]], plan: TrainingPlan, thresholds: Int) -> RouterReport {
+        evaluate("sw_ranking", benchmark: benchmark, embeddings: embeddings, plan: plan, thresholds: thresholds) { set in
+            let router = SimilarityWeightedRanking(dimensions: embeddings.first?.count ?? 0, embeddings: set.embeddings, outcomes: set.outcomes)
+            return { router.winRate(for: $0) }
         }
     }
 
-    /// The logistic classifier with K-fold cross-validation over the benchmark's golden labels.
-    public static func classifier(benchmark: Benchmark, embeddings: [[Float]], folds: Int, seed: UInt64, thresholds: Int,
+    /// The logistic classifier.
+    public static func classifier(benchmark: Benchmark, embeddings: [[Float]], plan: TrainingPlan, thresholds: Int,
                                   hyperparameters: LogisticClassifier.Hyperparameters = .init()) -> RouterReport {
-        crossValidated("classifier", benchmark: benchmark, folds: folds, seed: seed, thresholds: thresholds) { train, outcomes in
-            let model = LogisticClassifier(embeddings: train.map { embeddings[$0] }, outcomes: train.map { outcomes[$0] }, hyperparameters: hyperparameters)
-            return { index in model.winRate(for: embeddings[index]) }
+        evaluate("classifier", benchmark: benchmark, embeddings: embeddings, plan: plan, thresholds: thresholds) { set in
+            let model = LogisticClassifier(embeddings: set.embeddings, outcomes: set.outcomes, hyperparameters: hyperparameters)
+            return { model.winRate(for: $0) }
         }
     }
 
-    /// The matrix factorization router with K-fold cross-validation (ties dropped from training).
-    public static func matrixFactorization(benchmark: Benchmark, embeddings: [[Float]], folds: Int, seed: UInt64, thresholds: Int,
+    /// Matrix factorization (ties dropped from training).
+    public static func matrixFactorization(benchmark: Benchmark, embeddings: [[Float]], plan: TrainingPlan, thresholds: Int,
                                            hyperparameters: MatrixFactorization.Hyperparameters = .init()) -> RouterReport {
-        crossValidated("mf", benchmark: benchmark, folds: folds, seed: seed, thresholds: thresholds) { train, outcomes in
-            let decided = train.filter { outcomes[$0] != .tie }
-            let model = MatrixFactorization.train(embeddings: decided.map { embeddings[$0] }, strongWon: decided.map { outcomes[$0] == .strongWins },
+        evaluate("mf", benchmark: benchmark, embeddings: embeddings, plan: plan, thresholds: thresholds) { set in
+            let decided = set.outcomes.indices.filter { set.outcomes[$0] != .tie }
+            let model = MatrixFactorization.train(embeddings: decided.map { set.embeddings[$0] }, strongWon: decided.map { set.outcomes[$0] == .strongWins },
                                                   hyperparameters: hyperparameters)
-            return { index in model.winRate(for: embeddings[index]) }
+            let folded = model.scoringVector()
+            return { MatrixFactorization.winRate(scoringVector: folded, embedding: $0) }
         }
     }
 

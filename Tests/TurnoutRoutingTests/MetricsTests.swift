@@ -104,3 +104,45 @@ enum TestData {
         return FileManager.default.fileExists(atPath: candidate.path) ? candidate : nil
     }
 }
+
+@Suite struct EvaluationPlanTests {
+    let benchmark = Benchmark(name: "tiny", strongModel: "s", weakModel: "w", items: [
+        BenchmarkItem(prompt: "a", strongScore: 1, weakScore: 0), BenchmarkItem(prompt: "b", strongScore: 0, weakScore: 1),
+        BenchmarkItem(prompt: "c", strongScore: 1, weakScore: 0), BenchmarkItem(prompt: "d", strongScore: 0, weakScore: 1),
+    ])
+    let embeddings: [[Float]] = [[1, 0], [0, 1], [0.9, 0.1], [0.1, 0.9]]
+
+    @Test func trainingOnlyElsewhereScoresEveryItemWithThatRouter() {
+        var seen: [Int] = []
+        let extra = RouterEvaluation.TrainingSet(embeddings: [[1, 0], [0, 1]], outcomes: [.strongWins, .weakWins])
+        let report = RouterEvaluation.evaluate("probe", benchmark: benchmark, embeddings: embeddings,
+                                               plan: .init(extra: extra, includesBenchmark: false), thresholds: 2) { set in
+            seen.append(set.embeddings.count)
+            return { Double($0[0]) }
+        }
+        // One router, trained on the two outside battles only.
+        #expect(seen == [2])
+        #expect(report.winRates == [1, 0, Double(Float(0.9)), Double(Float(0.1))])
+    }
+
+    @Test func includingTheBenchmarkCrossValidates() {
+        var sizes: [Int] = []
+        let extra = RouterEvaluation.TrainingSet(embeddings: [[1, 0]], outcomes: [.strongWins])
+        _ = RouterEvaluation.evaluate("probe", benchmark: benchmark, embeddings: embeddings,
+                                      plan: .init(extra: extra, includesBenchmark: true, folds: 2, seed: 3), thresholds: 2) { set in
+            sizes.append(set.embeddings.count)
+            return { _ in 0.5 }
+        }
+        // Two folds, each trained on the outside battle plus the other half of the benchmark.
+        #expect(sizes == [3, 3])
+    }
+
+    @Test func thePlotDrawsEveryRouterAndBothModels() {
+        let reports = [RouterEvaluation.optimal(benchmark: benchmark), RouterEvaluation.random(benchmark: benchmark, thresholds: 2)]
+        let svg = EvaluationPlot.svg(reports, benchmark: benchmark)
+        #expect(svg.hasPrefix("<svg"))
+        #expect(svg.components(separatedBy: "<polyline").count - 1 == 2)
+        #expect(svg.contains("strong model") && svg.contains("weak model"))
+        #expect(svg.contains("optimal (APGR") && svg.contains("random (APGR"))
+    }
+}

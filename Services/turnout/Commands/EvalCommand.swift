@@ -19,7 +19,9 @@ enum EvalCommand {
             OptionSpec("thresholds", default: "10", value: "N", help: "Quantile bins of win rates (RouteLLM uses 10)"),
             OptionSpec("model-dir", env: "TURNOUT_MODEL_DIR", default: "models/all-MiniLM-L6-v2", value: "DIR", help: "Embedding model"),
             OptionSpec("cache", default: ".state/embedding-cache.sqlite", value: "FILE", help: "Embedding cache shared with later runs"),
+            OptionSpec("train", default: "", value: "DIR,...", help: "Train on these benchmark directories instead of (or as well as, when one is the evaluated benchmark) the benchmark itself, e.g. train on MMLU, evaluate on GSM8K"),
             OptionSpec("json", default: "", value: "FILE", help: "Also write the reports as JSON"),
+            OptionSpec("plot", default: "", value: "FILE.svg|FILE.png", help: "Also draw quality against strong share (PNG needs rsvg-convert)"),
         ]
     )
 
@@ -38,31 +40,35 @@ enum EvalCommand {
             let seed = UInt64(try options.int("seed", range: 0...Int.max))
             let thresholds = try options.int("thresholds", range: 2...1000)
             let routers = (options.string("routers") ?? "").split(separator: ",").map(String.init)
+            let known: Set<String> = ["random", "sw_ranking", "mf", "classifier", "ensemble"]
+            if let unknown = routers.first(where: { !known.contains($0) }) {
+                throw ConfigurationError.invalid("unknown router \"\(unknown)\"; known: \(known.sorted().joined(separator: ", "))")
+            }
             var reports = [RouterEvaluation.optimal(benchmark: benchmark)]
-            var embeddings: [[Float]]?
-            for router in routers {
-                switch router {
-                case "random":
-                    reports.append(RouterEvaluation.random(benchmark: benchmark, thresholds: thresholds))
-                case "sw_ranking":
-                    if embeddings == nil { embeddings = try embed(benchmark.items.map(\.prompt), options: options) }
-                    reports.append(RouterEvaluation.swRanking(benchmark: benchmark, embeddings: embeddings ?? [], folds: folds, seed: seed, thresholds: thresholds))
-                case "mf":
-                    if embeddings == nil { embeddings = try embed(benchmark.items.map(\.prompt), options: options) }
-                    reports.append(RouterEvaluation.matrixFactorization(benchmark: benchmark, embeddings: embeddings ?? [], folds: folds, seed: seed, thresholds: thresholds))
-                case "ensemble":
-                    if embeddings == nil { embeddings = try embed(benchmark.items.map(\.prompt), options: options) }
-                    let parts = [
-                        RouterEvaluation.swRanking(benchmark: benchmark, embeddings: embeddings ?? [], folds: folds, seed: seed, thresholds: thresholds),
-                        RouterEvaluation.matrixFactorization(benchmark: benchmark, embeddings: embeddings ?? [], folds: folds, seed: seed, thresholds: thresholds),
-                        RouterEvaluation.classifier(benchmark: benchmark, embeddings: embeddings ?? [], folds: folds, seed: seed, thresholds: thresholds),
-                    ]
-                    reports.append(RouterEvaluation.rankEnsemble("ensemble", winRates: parts.map(\.winRates), benchmark: benchmark, thresholds: thresholds))
-                case "classifier":
-                    if embeddings == nil { embeddings = try embed(benchmark.items.map(\.prompt), options: options) }
-                    reports.append(RouterEvaluation.classifier(benchmark: benchmark, embeddings: embeddings ?? [], folds: folds, seed: seed, thresholds: thresholds))
-                default:
-                    throw ConfigurationError.invalid("unknown router \"\(router)\"; known: random, sw_ranking, mf, classifier, ensemble")
+            if routers.contains("random") { reports.append(RouterEvaluation.random(benchmark: benchmark, thresholds: thresholds)) }
+            let learned = routers.filter { $0 != "random" }
+            if !learned.isEmpty {
+                let embeddings = try embed(benchmark.items.map(\.prompt), options: options)
+                let plan = try trainingPlan(options, evaluated: data.appendingPathComponent(name), folds: folds, seed: seed)
+                var byName: [String: RouterReport] = [:]
+                func run(_ router: String) -> RouterReport {
+                    if let done = byName[router] { return done }
+                    let report: RouterReport
+                    switch router {
+                    case "sw_ranking": report = RouterEvaluation.swRanking(benchmark: benchmark, embeddings: embeddings, plan: plan, thresholds: thresholds)
+                    case "mf": report = RouterEvaluation.matrixFactorization(benchmark: benchmark, embeddings: embeddings, plan: plan, thresholds: thresholds)
+                    default: report = RouterEvaluation.classifier(benchmark: benchmark, embeddings: embeddings, plan: plan, thresholds: thresholds)
+                    }
+                    byName[router] = report
+                    return report
+                }
+                for router in learned {
+                    if router == "ensemble" {
+                        let parts = ["sw_ranking", "mf", "classifier"].map(run)
+                        reports.append(RouterEvaluation.rankEnsemble("ensemble", winRates: parts.map(\.winRates), benchmark: benchmark, thresholds: thresholds))
+                    } else {
+                        reports.append(run(router))
+                    }
                 }
             }
             print(RouterEvaluation.markdown(reports, benchmark: benchmark), terminator: "")
@@ -71,10 +77,40 @@ enum EvalCommand {
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 try encoder.encode(reports).write(to: URL(fileURLWithPath: path))
             }
+            if let path = options.string("plot"), !path.isEmpty {
+                try writePlot(EvaluationPlot.svg(reports, benchmark: benchmark), to: path)
+            }
             return 0
         } catch {
             printError("turnout eval: \(error)")
             return 1
+        }
+    }
+
+    /// What the learned routers train on: `--train` directories, and whether one of them is the
+    /// evaluated benchmark (then its labels join each fold's training set, cross-validated).
+    static func trainingPlan(_ options: ParsedOptions, evaluated: URL, folds: Int, seed: UInt64) throws -> RouterEvaluation.TrainingPlan {
+        let listed = (options.string("train") ?? "").split(separator: ",").map { URL(fileURLWithPath: String($0)).standardizedFileURL }
+        guard !listed.isEmpty else { return RouterEvaluation.TrainingPlan(folds: folds, seed: seed) }
+        let evaluatedPath = evaluated.standardizedFileURL.path
+        let others = listed.filter { $0.path != evaluatedPath }
+        let items = try TrainingData.benchmarkItems(others)
+        let extra = RouterEvaluation.TrainingSet(embeddings: try embed(items.map(\.prompt), options: options),
+                                                  outcomes: items.map(SimilarityWeightedRanking.Outcome.init))
+        return RouterEvaluation.TrainingPlan(extra: extra, includesBenchmark: others.count != listed.count, folds: folds, seed: seed)
+    }
+
+    /// Writes the SVG, or renders it to PNG with rsvg-convert when the name ends in .png.
+    static func writePlot(_ svg: String, to path: String) throws {
+        guard path.hasSuffix(".png") else {
+            try svg.write(toFile: path, atomically: true, encoding: .utf8)
+            return
+        }
+        let svgPath = String(path.dropLast(4)) + ".svg"
+        try svg.write(toFile: svgPath, atomically: true, encoding: .utf8)
+        let converter = try ManagedProcess(executable: "/usr/bin/rsvg-convert", arguments: ["-b", "white", "-o", path, svgPath])
+        guard converter.waitForExit() == 0 else {
+            throw ConfigurationError.invalid("rsvg-convert could not render \(path) (the SVG is at \(svgPath)): \(converter.recentLog())")
         }
     }
 
