@@ -1,5 +1,6 @@
 import Dispatch
 import Synchronization
+import TurnoutWire
 import TurnoutTelemetry
 
 /// The latest metric snapshot of every reporting instance, in memory.
@@ -42,7 +43,7 @@ public final class MetricsStore: Sendable {
     /// Live instances as `(labels, families)`, stale ones removed.
     public func live() -> [(extraLabels: [String: String], families: [MetricFamilySnapshot])] {
         let now = DispatchTime.now().uptimeNanoseconds
-        let limit = UInt64(staleAfter.components.seconds) * 1_000_000_000 + UInt64(staleAfter.components.attoseconds / 1_000_000_000)
+        let limit = staleAfter.nanoseconds
         return instances.withLock { instances in
             instances = instances.filter { now &- $0.value.lastSeen <= limit }
             return instances.keys.sorted().compactMap { key in

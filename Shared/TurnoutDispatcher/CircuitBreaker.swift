@@ -1,5 +1,6 @@
 import Dispatch
 import Synchronization
+import TurnoutWire
 
 /// Stops calling an upstream that keeps failing, then lets one trial call through.
 ///
@@ -32,7 +33,7 @@ public final class CircuitBreaker: Sendable {
     /// Whether a call may go out now; a true answer in half-open state reserves the trial call.
     public func allowCall() -> Bool {
         let time = now()
-        let cooldownNanos = UInt64(cooldown.components.seconds) * 1_000_000_000 + UInt64(cooldown.components.attoseconds / 1_000_000_000)
+        let cooldownNanos = cooldown.nanoseconds
         return inner.withLock { inner in
             switch inner.state {
             case .closed:

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Synchronization
+import TurnoutWire
 
 /// Merges concurrent embedding work into few, well-filled forward passes.
 ///
@@ -103,9 +104,9 @@ public final class DynamicBatcher: Sendable {
     }
 
     private func work() {
-        let maxWait = configuration.maxWait.components.seconds * 1_000_000_000 + configuration.maxWait.components.attoseconds / 1_000_000_000
+        let maxWait = configuration.maxWait.nanoseconds
         while true {
-            let (batch, keepRunning, waitNanos) = nextBatch(maxWaitNanos: UInt64(max(0, maxWait)))
+            let (batch, keepRunning, waitNanos) = nextBatch(maxWaitNanos: maxWait)
             if let batch {
                 run(batch)
                 continue

@@ -84,7 +84,7 @@ public final class RemoteEmbeddingBackend: EmbeddingBackend {
             }
             guard attempt < configuration.maxAttempts else { break }
             if let deadline, Deadline.after(pause) >= deadline { break }
-            logger.warning("embeddings upstream failed; retrying", ["attempt": .int(attempt), "problem": .string(lastProblem), "pause_ms": .int(pause.components.seconds * 1000 + pause.components.attoseconds / 1_000_000_000_000_000)])
+            logger.warning("embeddings upstream failed; retrying", ["attempt": .int(attempt), "problem": .string(lastProblem), "pause_ms": .int(pause.milliseconds)])
             try? await Task.sleep(for: pause)
             backoff *= 2
         }

@@ -2,6 +2,7 @@ import Foundation
 import CTurnoutSystem
 import Glibc
 import Synchronization
+import TurnoutWire
 
 /// A child process whose JSON log lines (stderr) are read, kept and optionally saved to a file.
 ///
@@ -91,7 +92,7 @@ public final class ManagedProcess: Sendable {
 
     /// Waits until the process logs that it is listening and returns the port it bound.
     public func waitUntilListening(timeout: Duration = .seconds(60)) throws(Failure) -> Int {
-        let deadline = DispatchTime.now() + .milliseconds(Int(timeout.components.seconds * 1000))
+        let deadline = DispatchTime.now() + .milliseconds(Int(timeout.milliseconds))
         if ready.wait(timeout: deadline) == .timedOut {
             throw .notReady(log: recentLog())
         }
@@ -176,7 +177,7 @@ public final class ManagedProcess: Sendable {
     public func terminate(grace: Duration = .seconds(15)) -> Int32 {
         if let status = exitStatusIfExited() { return status }
         kill(pid, SIGTERM)
-        let deadline = Date().addingTimeInterval(Double(grace.components.seconds) + Double(grace.components.attoseconds) / 1e18)
+        let deadline = Date().addingTimeInterval(grace.seconds)
         while exitStatusIfExited() == nil, Date() < deadline { usleep(5_000) }
         if exitStatusIfExited() == nil { kill(pid, SIGKILL) }
         return waitForExit()

@@ -113,7 +113,7 @@ public final class RecordShipper: Sendable {
                 buffered.set(Double(remaining))
                 backoff = .milliseconds(100)
             } catch {
-                logger.warning("could not ship routing records; will retry", ["records": .int(batch.count), "error": .string(error.description), "retry_ms": .int(Int64(backoff.components.seconds * 1000 + backoff.components.attoseconds / 1_000_000_000_000_000))])
+                logger.warning("could not ship routing records; will retry", ["records": .int(batch.count), "error": .string(error.description), "retry_ms": .int(backoff.milliseconds)])
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, configuration.maxBackoff)
             }

@@ -109,8 +109,7 @@ public final class EventLoop: @unchecked Sendable {
     /// Runs `work` on the loop thread after `delay`. Loop thread only.
     @discardableResult
     public func schedule(after delay: Duration, _ work: @escaping () -> Void) -> TimerQueue.Token {
-        let nanos = UInt64(max(0, delay.components.seconds)) * 1_000_000_000 + UInt64(max(0, delay.components.attoseconds / 1_000_000_000))
-        return timers.schedule(at: Deadline.nowNanos() + nanos, work)
+        timers.schedule(at: Deadline.nowNanos() + delay.nanoseconds, work)
     }
 
     /// Cancels a timer that has not fired. Loop thread only.

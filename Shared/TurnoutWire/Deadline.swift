@@ -25,8 +25,7 @@ public struct Deadline: Sendable, Hashable, Comparable {
     }
 
     public static func after(_ duration: Duration) -> Deadline {
-        let (seconds, attoseconds) = duration.components
-        return after(milliseconds: Double(seconds) * 1000 + Double(attoseconds) / 1e15)
+        after(milliseconds: duration.seconds * 1000)
     }
 
     /// Milliseconds left, rounded up so a deadline with any time left never reads as zero.
@@ -47,5 +46,25 @@ public struct Deadline: Sendable, Hashable, Comparable {
 
     public static func < (lhs: Deadline, rhs: Deadline) -> Bool {
         lhs.uptimeNanoseconds < rhs.uptimeNanoseconds
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds, clamped at zero: what monotonic-clock arithmetic needs.
+    public var nanoseconds: UInt64 {
+        let (seconds, attoseconds) = components
+        return UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
+    }
+
+    /// Whole milliseconds (truncated), for logs and wire fields.
+    public var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+
+    /// Seconds as a `Double`, for rates and timers.
+    public var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

@@ -62,11 +62,3 @@ import TurnoutWire
         await shipper.shutdown(timeout: .milliseconds(100))
     }
 }
-
-func waitUntil(timeout: Duration, _ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while !condition() {
-        guard ContinuousClock.now < deadline else { throw RawError("condition not met within \(timeout)") }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-}

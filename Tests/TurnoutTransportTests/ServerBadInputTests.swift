@@ -146,12 +146,3 @@ import TurnoutWire
         await server.stop()
     }
 }
-
-/// Polls `condition` until it holds, failing after `timeout`.
-func waitUntil(timeout: Duration = .seconds(30), _ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while !condition() {
-        guard ContinuousClock.now < deadline else { throw RawError("condition not met within \(timeout)") }
-        try await Task.sleep(for: .milliseconds(5))
-    }
-}

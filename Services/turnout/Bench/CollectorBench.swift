@@ -79,7 +79,7 @@ enum CollectorBench {
                 return try await group.reduce(0, +)
             }
             let elapsed = ContinuousClock.now - started
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed.seconds
             guard stored == batchCount * batchSize else { throw BenchError("stored \(stored) of \(batchCount * batchSize) records") }
             let rate = Double(stored) / seconds
             let report: [String: Double] = ["records_per_s": rate.rounded(), "records": Double(stored), "seconds": seconds,

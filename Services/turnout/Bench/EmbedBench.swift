@@ -162,7 +162,7 @@ enum EmbedBench {
             return try await group.reduce(into: [Double]()) { $0 += $1 }.sorted()
         }
         let elapsed = ContinuousClock.now - started
-        let total = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let total = elapsed.seconds
         return (Double(latencies.count) / total, percentile(latencies, 0.5), percentile(latencies, 0.99))
     }
 

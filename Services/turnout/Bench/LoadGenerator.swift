@@ -68,8 +68,8 @@ struct LoadGenerator {
             epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event)
         }
         let start = now()
-        let measureFrom = start + warmup.nanos
-        let end = measureFrom + duration.nanos
+        let measureFrom = start + warmup.nanoseconds
+        let end = measureFrom + duration.nanoseconds
         var latencies: [UInt64] = []
         latencies.reserveCapacity(1 << 20)
         var completed = 0
@@ -157,11 +157,4 @@ struct LoadGenerator {
     }
 
     private func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
-}
-
-extension Duration {
-    var nanos: UInt64 {
-        let (seconds, attoseconds) = components
-        return UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
-    }
 }

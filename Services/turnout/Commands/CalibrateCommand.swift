@@ -22,12 +22,12 @@ enum CalibrateCommand {
         do {
             let fraction = try options.double("strong-fraction")
             guard (0...1).contains(fraction) else { throw ConfigurationError.invalid("--strong-fraction must be between 0 and 1") }
-            let model = try MiniLM(directory: URL(fileURLWithPath: options.string("model-dir") ?? "models/all-MiniLM-L6-v2"))
+            let model = try EvalCommand.loadModel(options)
             let artifact = try RouterArtifact.load(from: URL(fileURLWithPath: try options.require("router")),
                                                    expectedModel: model.modelID, expectedDimensions: model.dimensions)
             let prompts = try readPrompts(URL(fileURLWithPath: try options.require("prompts")))
             guard !prompts.isEmpty else { throw ConfigurationError.invalid("--prompts holds no prompts") }
-            let rates = try EvalCommand.embed(prompts, options: options).map(artifact.winRate(for:))
+            let rates = try EvalCommand.embed(prompts, model: model, options: options).map(artifact.winRate(for:))
             let threshold = TrainingData.threshold(forStrongFraction: fraction, winRates: rates)
             let share = Double(rates.filter { $0 >= threshold }.count) / Double(rates.count)
             print(String(format: "%.6f", threshold))

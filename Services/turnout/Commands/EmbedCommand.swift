@@ -38,7 +38,7 @@ enum EmbedCommand {
                 output = try await viaService(options)
             }
             if output == nil {
-                let model = try MiniLM(directory: URL(fileURLWithPath: options.string("model-dir") ?? "models/all-MiniLM-L6-v2"))
+                let model = try EvalCommand.loadModel(options)
                 output = Output(model: model.modelID, dims: model.dimensions, source: "in-process", vectors: model.embed(options.positional))
             }
             let encoder = JSONEncoder()

@@ -48,8 +48,9 @@ enum EvalCommand {
             if routers.contains("random") { reports.append(RouterEvaluation.random(benchmark: benchmark, thresholds: thresholds)) }
             let learned = routers.filter { $0 != "random" }
             if !learned.isEmpty {
-                let embeddings = try embed(benchmark.items.map(\.prompt), options: options)
-                let plan = try trainingPlan(options, evaluated: data.appendingPathComponent(name), folds: folds, seed: seed)
+                let model = try loadModel(options)
+                let embeddings = try embed(benchmark.items.map(\.prompt), model: model, options: options)
+                let plan = try trainingPlan(options, model: model, evaluated: data.appendingPathComponent(name), folds: folds, seed: seed)
                 var byName: [String: RouterReport] = [:]
                 func run(_ router: String) -> RouterReport {
                     if let done = byName[router] { return done }
@@ -89,13 +90,13 @@ enum EvalCommand {
 
     /// What the learned routers train on: `--train` directories, and whether one of them is the
     /// evaluated benchmark (then its labels join each fold's training set, cross-validated).
-    static func trainingPlan(_ options: ParsedOptions, evaluated: URL, folds: Int, seed: UInt64) throws -> RouterEvaluation.TrainingPlan {
+    static func trainingPlan(_ options: ParsedOptions, model: MiniLM, evaluated: URL, folds: Int, seed: UInt64) throws -> RouterEvaluation.TrainingPlan {
         let listed = (options.string("train") ?? "").split(separator: ",").map { URL(fileURLWithPath: String($0)).standardizedFileURL }
         guard !listed.isEmpty else { return RouterEvaluation.TrainingPlan(folds: folds, seed: seed) }
         let evaluatedPath = evaluated.standardizedFileURL.path
         let others = listed.filter { $0.path != evaluatedPath }
         let items = try TrainingData.benchmarkItems(others)
-        let extra = RouterEvaluation.TrainingSet(embeddings: try embed(items.map(\.prompt), options: options),
+        let extra = RouterEvaluation.TrainingSet(embeddings: try embed(items.map(\.prompt), model: model, options: options),
                                                   outcomes: items.map(SimilarityWeightedRanking.Outcome.init))
         return RouterEvaluation.TrainingPlan(extra: extra, includesBenchmark: others.count != listed.count, folds: folds, seed: seed)
     }
@@ -114,10 +115,14 @@ enum EvalCommand {
         }
     }
 
+    /// The model named by `--model-dir`.
+    static func loadModel(_ options: ParsedOptions) throws -> MiniLM {
+        try MiniLM(directory: URL(fileURLWithPath: options.string("model-dir") ?? "models/all-MiniLM-L6-v2"))
+    }
+
     /// Embeddings of `texts`, from the cache where possible, computed in-process otherwise.
-    static func embed(_ texts: [String], options: ParsedOptions) throws -> [[Float]] {
+    static func embed(_ texts: [String], model: MiniLM, options: ParsedOptions) throws -> [[Float]] {
         let logger = Logger(service: "turnout", minimumLevel: .warning)
-        let model = try MiniLM(directory: URL(fileURLWithPath: options.string("model-dir") ?? "models/all-MiniLM-L6-v2"))
         let cachePath = options.string("cache") ?? ".state/embedding-cache.sqlite"
         try FileManager.default.createDirectory(at: URL(fileURLWithPath: cachePath).deletingLastPathComponent(), withIntermediateDirectories: true)
         let cache = try EmbeddingCache(path: cachePath, maxEntries: 1_000_000, logger: logger)

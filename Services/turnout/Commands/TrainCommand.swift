@@ -26,8 +26,8 @@ enum TrainCommand {
             let kind = options.string("router") ?? "mf"
             let seed = UInt64(try options.int("seed", range: 0...Int.max))
             let items = try TrainingData.benchmarkItems(directories)
-            let embeddings = try EvalCommand.embed(items.map(\.prompt), options: options)
-            let model = try MiniLM(directory: URL(fileURLWithPath: options.string("model-dir") ?? "models/all-MiniLM-L6-v2"))
+            let model = try EvalCommand.loadModel(options)
+            let embeddings = try EvalCommand.embed(items.map(\.prompt), model: model, options: options)
             let outcomes = items.map(SimilarityWeightedRanking.Outcome.init)
             let weights: RouterArtifact.Weights
             var hyperparameters: [String: Double] = ["seed": Double(seed)]
