@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "turnout", targets: ["turnout"]),
         .executable(name: "turnout-embedder", targets: ["turnout-embedder"]),
         .executable(name: "turnout-scorer", targets: ["turnout-scorer"]),
+        .executable(name: "turnout-dispatcher", targets: ["turnout-dispatcher"]),
         .executable(name: "turnout-collector", targets: ["turnout-collector"]),
     ],
     targets: [
@@ -65,7 +66,7 @@ let package = Package(
         // The dispatcher's logic: OpenAI-compatible front door, routing, upstream calls, records.
         .target(
             name: "TurnoutDispatcher",
-            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutHTTPClient", "TurnoutRuntime"],
+            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutHTTPClient", "TurnoutRuntime", "TurnoutEmbedder", "TurnoutScorer"],
             path: "Shared/TurnoutDispatcher",
             swiftSettings: strictSettings
         ),
@@ -102,6 +103,12 @@ let package = Package(
             name: "turnout-scorer",
             dependencies: ["TurnoutScorer", "TurnoutRuntime"],
             path: "Services/turnout-scorer",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "turnout-dispatcher",
+            dependencies: ["TurnoutDispatcher", "TurnoutRuntime"],
+            path: "Services/turnout-dispatcher",
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -168,7 +175,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TurnoutDispatcherTests",
-            dependencies: ["TurnoutDispatcher", "TurnoutTestSupport"],
+            dependencies: ["TurnoutDispatcher", "TurnoutTestSupport", "TurnoutHTTPClient", "TurnoutStorage", "TurnoutTelemetry", "TurnoutTransport", "TurnoutWire", "TurnoutRuntime"],
             path: "Tests/TurnoutDispatcherTests",
             swiftSettings: strictSettings
         ),

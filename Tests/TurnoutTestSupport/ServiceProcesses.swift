@@ -13,10 +13,13 @@ public struct RunningService: Sendable {
     public var httpBase: String { "http://127.0.0.1:\(httpPort ?? 0)" }
 
     /// Starts `executable` with `--listen 127.0.0.1:0` (and `--http-listen 127.0.0.1:0` when `http`).
-    public static func start(_ executable: String, stateDirectory: URL, http: Bool = false, arguments: [String] = []) async throws -> RunningService {
+    /// `environment` is added to this process's own.
+    public static func start(_ executable: String, stateDirectory: URL, http: Bool = false, arguments: [String] = [],
+                             environment: [String: String] = [:]) async throws -> RunningService {
         var all = ["--listen", "127.0.0.1:0", "--state-dir", stateDirectory.path]
         if http { all += ["--http-listen", "127.0.0.1:0"] }
-        let process = try ManagedProcess(executable: TestPaths.executable(executable), arguments: all + arguments)
+        let merged = environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let process = try ManagedProcess(executable: TestPaths.executable(executable), arguments: all + arguments, environment: merged)
         do {
             let wire = try await process.listening()
             let httpPort = http ? try await process.port(loggedAs: "http listening") : nil

@@ -1,0 +1,124 @@
+import Foundation
+import TurnoutRuntime
+
+/// One upstream LLM: where it lives, how it is paid for, how hard it may be pushed.
+///
+/// The API key itself is read from the environment variable `apiKeyEnv` names, so the
+/// configuration file can be committed and shared; the key never appears in logs or errors.
+public struct UpstreamConfiguration: Sendable, Equatable {
+    public var name: String
+    /// OpenAI-compatible base URL, up to and including `/v1` (e.g. `https://api.openai.com/v1`).
+    public var baseURL: String
+    /// The model id sent upstream; the configured `name` when nil.
+    public var model: String?
+    public var apiKeyEnv: String?
+    /// US dollars per million tokens.
+    public var inputPricePerMillion: Double
+    public var outputPricePerMillion: Double
+    /// The whole upstream exchange, including reading a stream to its end.
+    public var timeout: Duration
+    /// Time until the response headers arrive; past it the call counts as failed before the first byte.
+    public var firstByteTimeout: Duration
+    public var maxConcurrency: Int
+
+    public init(name: String, baseURL: String, model: String? = nil, apiKeyEnv: String? = nil, inputPricePerMillion: Double = 0,
+                outputPricePerMillion: Double = 0, timeout: Duration = .seconds(120), firstByteTimeout: Duration = .seconds(30), maxConcurrency: Int = 256) {
+        self.name = name
+        self.baseURL = baseURL
+        self.model = model
+        self.apiKeyEnv = apiKeyEnv
+        self.inputPricePerMillion = inputPricePerMillion
+        self.outputPricePerMillion = outputPricePerMillion
+        self.timeout = timeout
+        self.firstByteTimeout = firstByteTimeout
+        self.maxConcurrency = maxConcurrency
+    }
+
+    public var upstreamModel: String { model ?? name }
+
+    public var chatCompletionsURL: String {
+        (baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL) + "/chat/completions"
+    }
+
+    /// Cost in US dollars of a call with this usage.
+    public func cost(promptTokens: Int, completionTokens: Int) -> Double {
+        (Double(promptTokens) * inputPricePerMillion + Double(completionTokens) * outputPricePerMillion) / 1_000_000
+    }
+}
+
+/// Everything the dispatcher needs to know besides its listening addresses.
+public struct DispatcherConfiguration: Sendable, Equatable {
+    public enum Route: String, Sendable, Equatable {
+        case strong, weak
+    }
+
+    public var upstreams: [UpstreamConfiguration]
+    /// The router pair: the upstream called when the win rate is at or above the threshold, and the other.
+    public var strong: String
+    public var weak: String
+    /// What `router-<name>` (no threshold) uses: an explicit threshold, or else the artifact's
+    /// threshold calibrated for this share of strong calls.
+    public var defaultThreshold: Double?
+    public var defaultStrongFraction: Double
+    /// Retry on the other model when the chosen one fails before its first byte.
+    public var fallback: Bool
+    /// The route taken when the embedder or scorer cannot answer in time.
+    public var unavailableRoute: Route
+    /// Time allowed for embedding plus scoring before the default route is taken.
+    public var routingTimeout: Duration
+    /// Longest wait on a 429's Retry-After; longer waits fall back or answer 429.
+    public var maxRetryAfter: Duration
+    /// The whole request, routing and every upstream attempt included.
+    public var requestTimeout: Duration
+    /// Bearer keys clients must present; empty disables authentication.
+    public var apiKeys: [String]
+    /// Consecutive failures that open an upstream's circuit breaker, and how long it stays open.
+    public var breakerFailures = 5
+    public var breakerCooldown: Duration = .seconds(10)
+
+    public init(upstreams: [UpstreamConfiguration], strong: String, weak: String, defaultThreshold: Double? = nil, defaultStrongFraction: Double = 0.3,
+                fallback: Bool = true, unavailableRoute: Route = .strong, routingTimeout: Duration = .seconds(2), maxRetryAfter: Duration = .seconds(10),
+                requestTimeout: Duration = .seconds(300), apiKeys: [String] = []) {
+        self.upstreams = upstreams
+        self.strong = strong
+        self.weak = weak
+        self.defaultThreshold = defaultThreshold
+        self.defaultStrongFraction = defaultStrongFraction
+        self.fallback = fallback
+        self.unavailableRoute = unavailableRoute
+        self.routingTimeout = routingTimeout
+        self.maxRetryAfter = maxRetryAfter
+        self.requestTimeout = requestTimeout
+        self.apiKeys = apiKeys
+    }
+
+    public func upstream(_ name: String) -> UpstreamConfiguration? {
+        upstreams.first { $0.name == name }
+    }
+
+    /// Checks the pieces fit together.
+    public func validated() throws(ConfigurationError) -> DispatcherConfiguration {
+        guard !upstreams.isEmpty else { throw .invalid("no upstreams are configured") }
+        var seen = Set<String>()
+        for upstream in upstreams {
+            guard !upstream.name.isEmpty else { throw .invalid("an upstream has an empty name") }
+            guard seen.insert(upstream.name).inserted else { throw .invalid("upstream \"\(upstream.name)\" is configured twice") }
+            guard upstream.baseURL.hasPrefix("http://") || upstream.baseURL.hasPrefix("https://") else {
+                throw .invalid("upstream \"\(upstream.name)\": base_url must start with http:// or https://, got \"\(upstream.baseURL)\"")
+            }
+            guard upstream.inputPricePerMillion >= 0, upstream.outputPricePerMillion >= 0 else {
+                throw .invalid("upstream \"\(upstream.name)\": prices must not be negative")
+            }
+            guard upstream.maxConcurrency >= 1 else { throw .invalid("upstream \"\(upstream.name)\": max_concurrency must be at least 1") }
+            guard upstream.timeout > .zero, upstream.firstByteTimeout > .zero else { throw .invalid("upstream \"\(upstream.name)\": timeouts must be positive") }
+        }
+        for (role, name) in [("strong", strong), ("weak", weak)] where upstream(name) == nil {
+            throw .invalid("the \(role) model \"\(name)\" is not among the upstreams (\(upstreams.map(\.name).joined(separator: ", ")))")
+        }
+        guard strong != weak else { throw .invalid("the strong and weak models must differ (both are \"\(strong)\")") }
+        if let threshold = defaultThreshold, !(0...1).contains(threshold) { throw .invalid("default_threshold must be between 0 and 1") }
+        guard (0...1).contains(defaultStrongFraction) else { throw .invalid("default_strong_fraction must be between 0 and 1") }
+        guard breakerFailures >= 1, breakerCooldown > .zero else { throw .invalid("breaker_failures must be at least 1 and breaker_cooldown positive") }
+        return self
+    }
+}

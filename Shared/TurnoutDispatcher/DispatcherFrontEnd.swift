@@ -1,0 +1,118 @@
+import Foundation
+import Synchronization
+import TurnoutTransport
+import TurnoutWire
+
+/// The OpenAI-compatible HTTP surface: paths, authentication, request ids, health and readiness.
+public final class DispatcherFrontEnd: Sendable {
+    private let dispatcher: Dispatcher
+    private let keys: [[UInt8]]
+    /// Whether the embedder, a scorer and routers are reachable; see `ready()`.
+    private let readiness: @Sendable () async -> (ready: Bool, detail: [String: String])
+    private let sequence = Atomic<UInt64>(0)
+    private let instance = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+
+    public init(dispatcher: Dispatcher, readiness: @escaping @Sendable () async -> (ready: Bool, detail: [String: String])) {
+        self.dispatcher = dispatcher
+        keys = dispatcher.configuration.apiKeys.map { Array($0.utf8) }
+        self.readiness = readiness
+    }
+
+    public func handle(_ request: HTTPServerRequest) async -> HTTPServerResponse {
+        let path = request.path
+        switch (request.method, path) {
+        case ("GET", "/health"), ("HEAD", "/health"):
+            return .json(200, Array(#"{"status":"ok"}"#.utf8))
+        case ("GET", "/ready"), ("HEAD", "/ready"):
+            return await ready()
+        default:
+            break
+        }
+        guard path.hasPrefix("/v1/") else {
+            return .json(404, OpenAIError.notFound("no route for \(request.method) \(path)").body)
+        }
+        if let refusal = authenticate(authorization: request.header("authorization")) {
+            return .json(refusal.status, refusal.body, headers: [("WWW-Authenticate", "Bearer")])
+        }
+        switch (request.method, path) {
+        case ("POST", "/v1/chat/completions"):
+            return await dispatcher.complete(body: request.body, requestID: requestID(given: request.header("x-request-id")))
+        case ("POST", "/v1/route"):
+            return await dispatcher.route(body: request.body)
+        case ("GET", "/v1/models"):
+            return .json(200, await models())
+        case (_, "/v1/chat/completions"), (_, "/v1/route"), (_, "/v1/models"):
+            let error = OpenAIError(status: 405, message: "method \(request.method) is not allowed on \(path)", type: "invalid_request_error")
+            return .json(405, error.body)
+        default:
+            return .json(404, OpenAIError.notFound("unknown endpoint \(request.method) \(path); this server offers /v1/chat/completions, /v1/models and /v1/route").body)
+        }
+    }
+
+    /// nil when the request may proceed. Keys are compared in constant time.
+    public func authenticate(authorization header: String?) -> OpenAIError? {
+        guard !keys.isEmpty else { return nil }
+        guard let header else {
+            return .unauthorized("You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.")
+        }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            return .unauthorized("The Authorization header must be 'Bearer YOUR_KEY'.")
+        }
+        let presented = Array(parts[1].trimmingCharacters(in: .whitespaces).utf8)
+        var matched = false
+        for key in keys where Self.constantTimeEqual(key, presented) { matched = true }
+        return matched ? nil : .unauthorized("Incorrect API key provided.")
+    }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var difference = UInt8(a.count == b.count ? 0 : 1)
+        for index in 0..<max(a.count, b.count) {
+            difference |= (index < a.count ? a[index] : 0) ^ (index < b.count ? b[index] : 0)
+        }
+        return difference == 0
+    }
+
+    /// The client's `x-request-id` when it sent a sane one, else a fresh id.
+    public func requestID(given: String?) -> String {
+        if let given, (1...128).contains(given.utf8.count),
+           given.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }) {
+            return given
+        }
+        let number = sequence.add(1, ordering: .relaxed).newValue
+        return "turnout-\(instance)-\(Int64(Date().timeIntervalSince1970 * 1000))-\(number)"
+    }
+
+    /// Router models (`router-<name>` for each router a scorer serves) and the upstreams.
+    func models() async -> [UInt8] {
+        await dispatcher.decider.refreshRouters()
+        let created = Int(Date().timeIntervalSince1970)
+        var ids = dispatcher.decider.knownRouters.sorted().map { (id: "router-\($0)", owner: "turnout") }
+        ids += dispatcher.configuration.upstreams.map { (id: $0.name, owner: "upstream") }
+        var bytes: [UInt8] = []
+        JSONWriter.appendRaw("{\"object\":\"list\",\"data\":[", to: &bytes)
+        for (index, entry) in ids.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            JSONWriter.appendRaw("{\"id\":", to: &bytes)
+            JSONWriter.appendString(entry.id, to: &bytes)
+            JSONWriter.appendRaw(",\"object\":\"model\",\"created\":", to: &bytes)
+            JSONWriter.appendInteger(created, to: &bytes)
+            JSONWriter.appendRaw(",\"owned_by\":", to: &bytes)
+            JSONWriter.appendString(entry.owner, to: &bytes)
+            bytes.append(UInt8(ascii: "}"))
+        }
+        JSONWriter.appendRaw("]}", to: &bytes)
+        return bytes
+    }
+
+    func ready() async -> HTTPServerResponse {
+        let (ready, detail) = await readiness()
+        var bytes: [UInt8] = []
+        JSONWriter.appendRaw("{\"status\":", to: &bytes)
+        JSONWriter.appendString(ready ? "ready" : "not_ready", to: &bytes)
+        JSONWriter.appendRaw(",\"checks\":", to: &bytes)
+        JSONWriter.appendStringMap(detail, to: &bytes)
+        bytes.append(UInt8(ascii: "}"))
+        return .json(ready ? 200 : 503, bytes)
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import TurnoutHTTPClient
+import TurnoutRuntime
+import TurnoutScorer
+import TurnoutTelemetry
+import TurnoutTransport
+import TurnoutWire
+
+/// Configuration and assembly of `turnout-dispatcher`.
+public enum DispatcherProgram {
+    public static let serviceName = "turnout-dispatcher"
+
+    public static let spec = CommandSpec(
+        name: serviceName,
+        summary: "The dispatcher: an OpenAI-compatible front door that routes each chat completion to the strong or weak upstream and relays the answer.",
+        options: ServerOptions.specs(prefix: "TURNOUT_DISPATCHER", defaultListen: "0.0.0.0:7103") + [
+            OptionSpec("http-listen", env: "TURNOUT_DISPATCHER_HTTP_LISTEN", default: "0.0.0.0:6060", value: "HOST:PORT", help: "Address of the OpenAI-compatible HTTP API"),
+            OptionSpec("config", env: "TURNOUT_DISPATCHER_CONFIG", default: "", value: "FILE", help: "Upstreams and routing as JSON (docs/operations.md); empty: built from the --strong-*/--weak-* options"),
+            OptionSpec("strong-model", env: "TURNOUT_STRONG_MODEL", default: "gpt-4-1106-preview", value: "NAME", help: "Strong upstream's model name (without --config)"),
+            OptionSpec("strong-base-url", env: "TURNOUT_STRONG_BASE_URL", default: "https://api.openai.com/v1", value: "URL", help: "Strong upstream's OpenAI-compatible base URL (without --config)"),
+            OptionSpec("strong-api-key-env", env: "TURNOUT_STRONG_API_KEY_ENV", default: "OPENAI_API_KEY", value: "VAR", help: "Environment variable holding the strong upstream's key"),
+            OptionSpec("strong-price", env: "TURNOUT_STRONG_PRICE", default: "10,30", value: "IN,OUT", help: "Strong upstream's US dollars per million input and output tokens"),
+            OptionSpec("weak-model", env: "TURNOUT_WEAK_MODEL", default: "mixtral-8x7b-instruct-v0.1", value: "NAME", help: "Weak upstream's model name (without --config)"),
+            OptionSpec("weak-base-url", env: "TURNOUT_WEAK_BASE_URL", default: "https://api.openai.com/v1", value: "URL", help: "Weak upstream's OpenAI-compatible base URL (without --config)"),
+            OptionSpec("weak-api-key-env", env: "TURNOUT_WEAK_API_KEY_ENV", default: "OPENAI_API_KEY", value: "VAR", help: "Environment variable holding the weak upstream's key"),
+            OptionSpec("weak-price", env: "TURNOUT_WEAK_PRICE", default: "0.24,0.24", value: "IN,OUT", help: "Weak upstream's US dollars per million input and output tokens"),
+            OptionSpec("default-strong-fraction", env: "TURNOUT_DEFAULT_STRONG_FRACTION", default: "0.3", value: "F", help: "Share of strong calls router-<name> aims at (the artifact's calibrated threshold; without --config)"),
+            OptionSpec("unavailable-route", env: "TURNOUT_UNAVAILABLE_ROUTE", default: "strong", value: "strong|weak", help: "Route taken when the embedder or scorer cannot answer (without --config)"),
+            OptionSpec("api-keys", env: "TURNOUT_DISPATCHER_API_KEYS", default: "", value: "KEY,...", help: "Bearer keys clients must send (added to the config's); empty with none configured: no authentication"),
+            OptionSpec("embedder", env: "TURNOUT_EMBEDDER", default: "127.0.0.1:7101", value: "HOST:PORT,...", help: "Embedding service"),
+            OptionSpec("scorer", env: "TURNOUT_SCORER", default: "127.0.0.1:7102", value: "HOST:PORT,...", help: "Scoring service replicas (a DNS name resolving to all of them works too)"),
+            OptionSpec("max-body-bytes", env: "TURNOUT_DISPATCHER_MAX_BODY_BYTES", default: String(8 << 20), value: "N", help: "Largest request body accepted (413 above)"),
+            OptionSpec("record-buffer", env: "TURNOUT_DISPATCHER_RECORD_BUFFER", default: "100000", value: "N", help: "Routing records held while the collector is unreachable; older ones are dropped past this"),
+        ]
+    )
+
+    /// The configuration from `--config`, or from the `--strong-*`/`--weak-*` options.
+    public static func configuration(_ options: ParsedOptions, environment: [String: String]) throws(ConfigurationError) -> DispatcherConfiguration {
+        var configuration: DispatcherConfiguration
+        if let path = options.string("config"), !path.isEmpty {
+            configuration = try ConfigurationFile.load(path: path, environment: environment)
+        } else {
+            func upstream(_ role: String) throws(ConfigurationError) -> UpstreamConfiguration {
+                let prices = try options.require("\(role)-price").split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+                guard prices.count == 2, let input = prices[0], let output = prices[1] else {
+                    throw .invalid("--\(role)-price must be IN,OUT in US dollars per million tokens, e.g. 10,30")
+                }
+                return UpstreamConfiguration(name: try options.require("\(role)-model"), baseURL: try options.require("\(role)-base-url"),
+                                             apiKeyEnv: options.string("\(role)-api-key-env"), inputPricePerMillion: input, outputPricePerMillion: output)
+            }
+            let strong = try upstream("strong")
+            let weak = try upstream("weak")
+            let fraction = try options.double("default-strong-fraction")
+            guard let unavailable = DispatcherConfiguration.Route(rawValue: options.string("unavailable-route") ?? "") else {
+                throw .invalid("--unavailable-route must be strong or weak")
+            }
+            configuration = try DispatcherConfiguration(upstreams: [strong, weak], strong: strong.name, weak: weak.name,
+                                                        defaultStrongFraction: fraction, unavailableRoute: unavailable).validated()
+        }
+        configuration.apiKeys += ConfigurationFile.splitKeys(options.string("api-keys") ?? "")
+        return configuration
+    }
+
+    public static func makeService(_ context: ServiceRunner.Context) throws -> ServiceRunner.Service {
+        let options = context.options
+        let environment = ProcessInfo.processInfo.environment
+        let configuration = try configuration(options, environment: environment)
+        let logger = context.logger
+        if configuration.apiKeys.isEmpty {
+            logger.warning("no client API keys are configured: anyone who can reach the HTTP port can spend upstream tokens")
+        }
+        for upstream in configuration.upstreams where upstream.apiKeyEnv.map({ (environment[$0] ?? "").isEmpty }) ?? false {
+            logger.warning("the upstream's API key variable is not set; calls go out without a key", ["upstream": .string(upstream.name), "variable": .string(upstream.apiKeyEnv ?? "")])
+        }
+        var embedderConfiguration = ClientConfiguration(targets: try options.hostPorts("embedder"))
+        embedderConfiguration.defaultTimeout = configuration.routingTimeout
+        let embedder = try WireClient(configuration: embedderConfiguration, logger: logger)
+        var scorerConfiguration = ClientConfiguration(targets: try options.hostPorts("scorer"))
+        scorerConfiguration.defaultTimeout = configuration.routingTimeout
+        let scorer = try WireClient(configuration: scorerConfiguration, logger: logger)
+        var shipping = RecordShipper.Configuration()
+        shipping.maxBuffered = try options.int("record-buffer", range: 1...100_000_000)
+        let shipper: RecordShipper? = (options.string("collector") ?? "").isEmpty ? nil
+            : try RecordShipper(collector: try options.hostPorts("collector"), configuration: shipping, metrics: context.metrics, logger: logger)
+        let http = HTTPClient()
+        let decider = RouteDecider(configuration: configuration, embedder: embedder, scorer: scorer, metrics: context.metrics, logger: logger)
+        let caller = UpstreamCaller(upstreams: configuration.upstreams, client: http, maxRetryAfter: configuration.maxRetryAfter, environment: environment,
+                                    breakerThreshold: configuration.breakerFailures, breakerCooldown: configuration.breakerCooldown, metrics: context.metrics, logger: logger)
+        let dispatcher = Dispatcher(configuration: configuration, decider: decider, caller: caller,
+                                    recorder: DispatchRecorder(configuration: configuration, shipper: shipper, metrics: context.metrics))
+        let frontEnd = DispatcherFrontEnd(dispatcher: dispatcher) {
+            await readiness(embedder: embedder, scorer: scorer, decider: decider)
+        }
+        var registry = HandlerRegistry()
+        DispatcherAPI.register(frontEnd, dispatcher: dispatcher, in: &registry)
+        var httpConfiguration = HTTPServerConfiguration(listen: try options.hostPort("http-listen"))
+        httpConfiguration.drainTimeout = try options.duration("drain-timeout")
+        httpConfiguration.maxBodyBytes = try options.int("max-body-bytes", range: 1024...(1 << 30))
+        httpConfiguration.errorBody = { status, message in
+            .json(status, OpenAIError(status: status, message: message, type: status >= 500 ? "api_error" : "invalid_request_error").body)
+        }
+        let server = try HTTPServer(configuration: httpConfiguration, logger: logger) { request in
+            await frontEnd.handle(request)
+        }
+        let refresher = Task.detached {
+            while !Task.isCancelled {
+                await decider.refreshRouters()
+                try? await Task.sleep(for: .seconds(5))
+            }
+        }
+        return ServiceRunner.Service(registry: registry, http: server, stop: {
+            refresher.cancel()
+            await shipper?.shutdown()
+            http.shutdown()
+            embedder.shutdown()
+            scorer.shutdown()
+        })
+    }
+
+    /// Ready when the embedder and a scorer answer `Health/Check` and a router is loaded.
+    static func readiness(embedder: WireClient, scorer: WireClient, decider: RouteDecider) async -> (ready: Bool, detail: [String: String]) {
+        func check(_ client: WireClient) async -> String {
+            do throws(RPCError) {
+                let reply = try await client.call(.healthCheck, HealthCheckRequest(), as: HealthCheckResponse.self, deadline: .after(.seconds(1)))
+                return reply.status.rawValue
+            } catch {
+                return error.code.rawValue
+            }
+        }
+        let embedderStatus = await check(embedder)
+        let scorerStatus = await check(scorer)
+        let listed = await decider.refreshRouters(deadline: .after(.seconds(1)))
+        let routers = decider.knownRouters.sorted()
+        let ready = embedderStatus == "SERVING" && scorerStatus == "SERVING" && listed && !routers.isEmpty
+        return (ready, ["embedder": embedderStatus, "scorer": scorerStatus, "routers": routers.isEmpty ? "none" : routers.joined(separator: ",")])
+    }
+}

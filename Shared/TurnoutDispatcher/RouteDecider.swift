@@ -1,0 +1,147 @@
+import Dispatch
+import Synchronization
+import TurnoutEmbedder
+import TurnoutScorer
+import TurnoutTelemetry
+import TurnoutTransport
+import TurnoutWire
+
+/// Which upstream a request goes to, and why.
+public struct RouteDecision: Sendable, Equatable {
+    /// Empty for a pass-through model name.
+    public var router: String
+    public var threshold: Double?
+    public var winRate: Double?
+    /// `strong`, `weak` or `passthrough`.
+    public var route: String
+    /// The upstream chosen.
+    public var model: String
+    /// True when the embedder or scorer could not answer and the configured default route was taken.
+    public var defaultRoute: Bool
+    public var routerVersion: String?
+    public var embedMs: Double
+    public var scoreMs: Double
+
+    public var isRouted: Bool { !router.isEmpty }
+}
+
+/// Asks the embedder for the prompt's vector and a scorer for the win rate, then picks the model.
+///
+/// The dispatcher embeds itself (rather than letting the scorer do it) so the two latencies
+/// are measured apart. When either service is down or slow the request is not failed: it
+/// takes the configured default route, and a metric counts it.
+public final class RouteDecider: Sendable {
+    public let configuration: DispatcherConfiguration
+    private let embedder: WireClient
+    private let scorer: WireClient
+    private let logger: Logger
+    private let defaultRoutes: Counter
+    private let embedSeconds: Histogram
+    private let scoreSeconds: Histogram
+    /// Router names the scorer last reported; empty until it has answered once.
+    private let routers = Mutex<Set<String>>([])
+
+    public init(configuration: DispatcherConfiguration, embedder: WireClient, scorer: WireClient, metrics: MetricsRegistry, logger: Logger) {
+        self.configuration = configuration
+        self.embedder = embedder
+        self.scorer = scorer
+        self.logger = logger
+        defaultRoutes = metrics.counter("turnout_dispatcher_default_routes_total", help: "Requests sent on the default route because the embedder or scorer could not answer.")
+        embedSeconds = metrics.histogram("turnout_dispatcher_embed_seconds", help: "Time to embed the routing text.")
+        scoreSeconds = metrics.histogram("turnout_dispatcher_score_seconds", help: "Time to score the embedding.")
+    }
+
+    /// The routers last reported by the scorer.
+    public var knownRouters: Set<String> { routers.withLock { $0 } }
+
+    /// Asks a scorer which routers it serves; returns false if none answered.
+    @discardableResult
+    public func refreshRouters(deadline: Deadline = .after(.seconds(2))) async -> Bool {
+        do throws(RPCError) {
+            let reply = try await scorer.call(ScorerAPI.routers, EmptyMessage(), as: ScorerAPI.RoutersResponse.self, deadline: deadline)
+            routers.withLock { $0 = Set(reply.routers.map(\.name)) }
+            return true
+        } catch {
+            logger.debug("could not list the scorer's routers", ["error": .string(error.description)])
+            return false
+        }
+    }
+
+    /// Reads the `model` field: routed (with or without a threshold) or a pass-through upstream.
+    public func selection(for model: String) throws(OpenAIError) -> ModelSelection {
+        var known = knownRouters
+        // Before the scorer has ever answered, `router-<name>` is taken at its word; the scorer judges it.
+        if known.isEmpty, model.hasPrefix("router-") {
+            let rest = model.dropFirst("router-".count)
+            if let dash = rest.lastIndex(of: "-"), Double(rest[rest.index(after: dash)...]) != nil {
+                known.insert(String(rest[..<dash]))
+            } else {
+                known.insert(String(rest))
+            }
+        }
+        return try ModelSelection.parse(model, routers: known, upstreams: Set(configuration.upstreams.map(\.name)))
+    }
+
+    /// Decides the upstream for a request.
+    /// - Throws: `OpenAIError` 400 when the router is unknown or there is no text to route on.
+    public func decide(_ selection: ModelSelection, text: String?) async throws(OpenAIError) -> RouteDecision {
+        let router: String
+        var threshold: Double?
+        switch selection {
+        case let .passthrough(upstream):
+            return RouteDecision(router: "", route: "passthrough", model: upstream, defaultRoute: false, embedMs: 0, scoreMs: 0)
+        case let .routed(name, value):
+            router = name
+            threshold = value
+        case let .routedDefault(name):
+            router = name
+            threshold = configuration.defaultThreshold
+        }
+        guard let text, !text.isEmpty else {
+            throw .invalidRequest("routing needs a user message with text; the last user message is routed on", param: "messages")
+        }
+        let deadline = Deadline.after(configuration.routingTimeout)
+        let embedStart = DispatchTime.now().uptimeNanoseconds
+        let vector: [Float]
+        do throws(RPCError) {
+            let reply = try await embedder.call(EmbedderAPI.embed, EmbedderAPI.EmbedRequest(texts: [text]), as: EmbedderAPI.EmbedResponse.self, deadline: deadline)
+            guard let first = reply.vectors.first else { throw RPCError(.internal, "the embedder returned no vector") }
+            vector = first
+        } catch {
+            return fallbackDecision(router: router, threshold: threshold, reason: "embedder: \(error.description)", embedMs: Self.milliseconds(since: embedStart))
+        }
+        let embedMs = Self.milliseconds(since: embedStart)
+        embedSeconds.observe(embedMs / 1000)
+        let scoreStart = DispatchTime.now().uptimeNanoseconds
+        let request = ScorerAPI.ScoreRequest(embedding: vector, router: router, threshold: threshold,
+                                             strongFraction: threshold == nil ? configuration.defaultStrongFraction : nil)
+        let score: ScorerAPI.ScoreResponse
+        do throws(RPCError) {
+            score = try await scorer.call(ScorerAPI.score, request, as: ScorerAPI.ScoreResponse.self, deadline: deadline)
+        } catch {
+            if error.code == .notFound {
+                throw .invalidRequest("unknown router \"\(router)\": \(error.message)", param: "model", code: "model_not_found")
+            }
+            return fallbackDecision(router: router, threshold: threshold, reason: "scorer: \(error.description)", embedMs: embedMs,
+                                    scoreMs: Self.milliseconds(since: scoreStart))
+        }
+        let scoreMs = Self.milliseconds(since: scoreStart)
+        scoreSeconds.observe(scoreMs / 1000)
+        let strong = score.route == "strong"
+        return RouteDecision(router: router, threshold: score.threshold, winRate: score.winRate, route: strong ? "strong" : "weak",
+                             model: strong ? configuration.strong : configuration.weak, defaultRoute: false, routerVersion: score.routerVersion,
+                             embedMs: embedMs, scoreMs: scoreMs)
+    }
+
+    private func fallbackDecision(router: String, threshold: Double?, reason: String, embedMs: Double, scoreMs: Double = 0) -> RouteDecision {
+        defaultRoutes.increment()
+        logger.warning("routing unavailable; taking the default route", ["router": .string(router), "route": .string(configuration.unavailableRoute.rawValue), "error": .string(reason)])
+        let strong = configuration.unavailableRoute == .strong
+        return RouteDecision(router: router, threshold: threshold, winRate: nil, route: strong ? "strong" : "weak",
+                             model: strong ? configuration.strong : configuration.weak, defaultRoute: true, embedMs: embedMs, scoreMs: scoreMs)
+    }
+
+    static func milliseconds(since start: UInt64) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds &- start) / 1e6
+    }
+}

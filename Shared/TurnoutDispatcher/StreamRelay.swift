@@ -1,0 +1,75 @@
+import TurnoutTransport
+import TurnoutWire
+
+/// Relays an upstream's server-sent events to the client as they arrive.
+///
+/// Every chunk's `model` is rewritten to the upstream that answered (the one place every SDK
+/// user sees the route). The usage chunk the dispatcher asked for is read for the record and
+/// passed on only if the client asked for it too. A stream that breaks, or ends without
+/// `[DONE]`, ends with an error event in OpenAI's shape: never a silent, truncated success.
+struct StreamRelay: Sendable {
+    let reply: UpstreamReply
+    let clientWantsUsage: Bool
+    let recorder: DispatchRecorder
+    let outcome: DispatchOutcome
+
+    func response(headers: [(name: String, value: String)]) -> HTTPServerResponse {
+        let relay = self
+        return HTTPServerResponse(status: 200, headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")] + headers,
+                                  body: .stream { writer in await relay.run(writer) })
+    }
+
+    private func run(_ writer: HTTPBodyWriter) async {
+        defer { reply.slot.release() }
+        var outcome = outcome
+        var parser = ServerSentEventParser()
+        var sawDone = false
+        var failure: OpenAIError?
+        let model = JSONObjectMembers.string(reply.upstream.name)
+        do {
+            streaming: for try await chunk in reply.body {
+                for event in parser.feed(chunk) {
+                    if event == "[DONE]" {
+                        sawDone = true
+                        writer.write("data: [DONE]\n\n")
+                        break streaming
+                    }
+                    guard let members = try? JSONObjectMembers(Array(event.utf8)) else {
+                        failure = .upstream(502, "upstream \(reply.upstream.name) sent an event that is not JSON")
+                        break streaming
+                    }
+                    if members["error"] != nil {
+                        // The upstream's own error event, passed on as it is.
+                        writer.write("data: \(event)\n\n")
+                        outcome.status = 502
+                        break streaming
+                    }
+                    let usage = TokenUsage.parse(members["usage"])
+                    if let usage { outcome.usage = usage }
+                    if usage != nil, !clientWantsUsage, members["choices"].map(Self.isEmptyArray) ?? true { continue }
+                    var bytes = Array("data: ".utf8)
+                    bytes.append(contentsOf: members.replacing([("model", model)]))
+                    bytes.append(contentsOf: [0x0A, 0x0A])
+                    guard writer.write(bytes) else {
+                        failure = OpenAIError(status: 499, message: "the client went away", type: "client_closed")
+                        break streaming
+                    }
+                }
+            }
+        } catch {
+            failure = .upstream(502, "upstream \(reply.upstream.name) broke off the stream: \(error)")
+        }
+        if failure == nil, !sawDone, outcome.status == 200 {
+            failure = .upstream(502, "upstream \(reply.upstream.name) ended the stream without [DONE]")
+        }
+        if let failure {
+            outcome.status = failure.status
+            if failure.status != 499 { writer.write(failure.event) }
+        }
+        recorder.finish(outcome)
+    }
+
+    static func isEmptyArray(_ raw: ArraySlice<UInt8>) -> Bool {
+        raw.filter { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 } == [UInt8(ascii: "["), UInt8(ascii: "]")]
+    }
+}

@@ -1,0 +1,248 @@
+import Foundation
+import Testing
+import TurnoutHTTPClient
+import TurnoutTelemetry
+import TurnoutTestSupport
+
+/// The real `turnout-dispatcher` in front of the real embedder, scorer and collector.
+/// Serialized: the failure tests switch the shared upstreams' behaviour.
+@Suite(.serialized) struct DispatcherProcessTests {
+    static let shared = Task { try await DispatcherStack.start() }
+
+    var stack: DispatcherStack {
+        get async throws { try await Self.shared.value }
+    }
+
+    @Test func routesBothWaysAndNamesTheAnsweringModel() async throws {
+        let stack = try await stack
+        let strong = try await stack.send("POST", "/v1/chat/completions", json: DispatcherStack.chat("router-mf-0", "Prove that there are infinitely many primes."))
+        #expect(strong.status == 200, "\(strong.text)")
+        #expect(strong.json["model"] as? String == DispatcherStack.strongName)
+        #expect(strong.head.header("x-turnout-route") == "strong")
+        #expect(strong.head.header("x-turnout-router") == "mf")
+        let winRate = try #require(strong.head.header("x-turnout-win-rate").flatMap(Double.init))
+        #expect((0...1).contains(winRate))
+        let message = ((strong.json["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any])?["content"] as? String
+        #expect(message == "strong-model says: Prove that there are infinitely many primes.")
+
+        let upstreamSaw = try stack.strong.stats()
+        let body = try #require(upstreamSaw["last_body"] as? [String: Any])
+        #expect(body["model"] as? String == DispatcherStack.strongName)
+        #expect(body["temperature"] as? Double == 0.7, "fields the dispatcher does not read pass through untouched")
+        let headers = try #require(upstreamSaw["last_headers"] as? [String: Any])
+        #expect(headers["authorization"] as? String == "Bearer \(DispatcherStack.upstreamKey)")
+
+        let weak = try await stack.send("POST", "/v1/chat/completions", json: DispatcherStack.chat("router-mf-1", "Say hi."))
+        #expect(weak.status == 200)
+        #expect(weak.json["model"] as? String == DispatcherStack.weakName)
+        #expect(weak.head.header("x-turnout-route") == "weak")
+    }
+
+    @Test func defaultThresholdComesFromTheArtifactsCalibration() async throws {
+        let stack = try await stack
+        let response = try await stack.send("POST", "/v1/chat/completions", json: DispatcherStack.chat("router-classifier", "What is 17 times 23?"))
+        #expect(response.status == 200, "\(response.text)")
+        let threshold = try #require(response.head.header("x-turnout-threshold").flatMap(Double.init))
+        let winRate = try #require(response.head.header("x-turnout-win-rate").flatMap(Double.init))
+        #expect(response.head.header("x-turnout-route") == (winRate >= threshold ? "strong" : "weak"))
+        #expect(threshold > 0 && threshold < 1)
+    }
+
+    @Test func passesPlainModelNamesThroughWithoutRouting() async throws {
+        let stack = try await stack
+        let response = try await stack.send("POST", "/v1/chat/completions", json: DispatcherStack.chat(DispatcherStack.weakName, "Hello"))
+        #expect(response.status == 200)
+        #expect(response.head.header("x-turnout-route") == "passthrough")
+        #expect(response.head.header("x-turnout-router") == nil)
+        #expect(response.json["model"] as? String == DispatcherStack.weakName)
+    }
+
+    @Test func streamsEveryChunkWithTheAnsweringModel() async throws {
+        let stack = try await stack
+        for includeUsage in [false, true] {
+            let response = try await stack.send("POST", "/v1/chat/completions", json: DispatcherStack.chat("router-mf-0", "Stream me a few words please", stream: true, includeUsage: includeUsage))
+            #expect(response.status == 200)
+            #expect(response.head.header("content-type") == "text/event-stream")
+            let events = SSE.events(response.text)
+            #expect(events.last == "[DONE]")
+            let chunks = events.dropLast().compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            #expect(chunks.count == events.count - 1, "every event but [DONE] is JSON")
+            #expect(chunks.allSatisfy { $0["model"] as? String == DispatcherStack.strongName })
+            let text = chunks.compactMap { (($0["choices"] as? [[String: Any]])?.first?["delta"] as? [String: Any])?["content"] as? String }.joined()
+            #expect(text == "strong-model says: Stream me a few words please")
+            let usageChunks = chunks.filter { $0["usage"] is [String: Any] }
+            #expect(usageChunks.count == (includeUsage ? 1 : 0), "the usage chunk reaches the client only when it asked")
+        }
+    }
+
+    @Test func streamedAndPlainCallsOfTheSameRequestCostTheSame() async throws {
+        let stack = try await stack
+        let prompt = "Explain the difference between a process and a thread in two sentences."
+        let plainID = "cost-plain-\(UUID().uuidString)"
+        let streamID = "cost-stream-\(UUID().uuidString)"
+        let plain = try await stack.send("POST", "/v1/chat/completions", json: DispatcherStack.chat("router-mf-0", prompt), headers: [("x-request-id", plainID)])
+        let streamed = try await stack.send("POST", "/v1/chat/completions", json: DispatcherStack.chat("router-mf-0", prompt, stream: true), headers: [("x-request-id", streamID)])
+        #expect(plain.status == 200 && streamed.status == 200)
+        #expect(plain.head.header("x-request-id") == plainID)
+        try await waitUntil(timeout: .seconds(10)) { (try? stack.records()).map { $0[plainID] != nil && $0[streamID] != nil } ?? false }
+        let records = try stack.records()
+        let plainRecord = try #require(records[plainID])
+        let streamRecord = try #require(records[streamID])
+        #expect(plainRecord.costUSD > 0)
+        #expect(plainRecord.costUSD == streamRecord.costUSD)
+        #expect(plainRecord.promptTokens == streamRecord.promptTokens && plainRecord.completionTokens == streamRecord.completionTokens)
+        #expect(streamRecord.stream && !plainRecord.stream)
+        // 10 and 30 dollars per million tokens for the strong model.
+        #expect(abs(plainRecord.costUSD - (Double(plainRecord.promptTokens) * 10 + Double(plainRecord.completionTokens) * 30) / 1e6) < 1e-12)
+        #expect(plainRecord.route == "strong" && plainRecord.router == "mf" && plainRecord.answeringModel == DispatcherStack.strongName)
+        #expect(plainRecord.winRate != nil && plainRecord.embedMs > 0 && plainRecord.totalMs >= plainRecord.upstreamFirstByteMs)
+    }
+
+    @Test func refusesMissingAndWrongKeys() async throws {
+        let stack = try await stack
+        for key in [nil, "sk-wrong"] as [String?] {
+            let response = try await stack.send("POST", "/v1/chat/completions", json: DispatcherStack.chat("router-mf", "hi"), key: key)
+            #expect(response.status == 401)
+            let error = try #require(response.json["error"] as? [String: Any])
+            #expect(error["type"] as? String == "invalid_request_error")
+            #expect(error["code"] as? String == "invalid_api_key")
+        }
+        let health = try await stack.send("GET", "/health", key: nil)
+        #expect(health.status == 200)
+    }
+
+    @Test(arguments: [
+        ("{not json", 400, "not a JSON object"),
+        (#"{"messages":[{"role":"user","content":"hi"}]}"#, 400, "model"),
+        (#"{"model":"router-mf"}"#, 400, "messages"),
+        (#"{"model":"router-bert-0.5","messages":[{"role":"user","content":"hi"}]}"#, 400, "unknown router"),
+        (#"{"model":"router-mf-1.7","messages":[{"role":"user","content":"hi"}]}"#, 400, "between 0 and 1"),
+        (#"{"model":"gpt-17","messages":[{"role":"user","content":"hi"}]}"#, 400, "neither a configured upstream"),
+        (#"{"model":"router-mf","messages":[{"role":"system","content":"only a system message"}]}"#, 400, "user message"),
+        (#"{"model":"router-mf","messages":"hi"}"#, 400, "messages"),
+    ])
+    func answersBadRequestsWithOpenAIErrors(_ body: String, _ status: Int, _ mention: String) async throws {
+        let stack = try await stack
+        let response = try await stack.send("POST", "/v1/chat/completions", json: body)
+        #expect(response.status == status, "\(response.text)")
+        #expect(response.errorMessage.contains(mention), "\(response.errorMessage)")
+        #expect((response.json["error"] as? [String: Any])?["type"] as? String == "invalid_request_error")
+    }
+
+    @Test func unknownPathsAndMethods() async throws {
+        let stack = try await stack
+        #expect(try await stack.send("GET", "/v1/chat/completions").status == 405)
+        #expect(try await stack.send("POST", "/v1/embeddings", json: "{}").status == 404)
+        #expect(try await stack.send("GET", "/nowhere").status == 404)
+    }
+
+    @Test func fallsBackWhenTheChosenUpstreamFailsBeforeItsFirstByte() async throws {
+        let stack = try await stack
+        for mode in ["fail500", "stall"] {
+            try stack.strong.set(mode: mode, count: 1)
+            let id = "fallback-\(mode)-\(UUID().uuidString)"
+            let response = try await stack.send("POST", "/v1/chat/completions", json: DispatcherStack.chat("router-mf-0", "Hard question"), headers: [("x-request-id", id)])
+            #expect(response.status == 200, "\(mode): \(response.text)")
+            #expect(response.json["model"] as? String == DispatcherStack.weakName)
+            #expect(response.head.header("x-turnout-fallback") == "true")
+            #expect(response.head.header("x-turnout-route") == "strong", "the route chosen stays visible")
+            try await waitUntil(timeout: .seconds(10)) { (try? stack.records())?[id] != nil }
+            let record = try #require(try stack.records()[id])
+            #expect(record.fellBack && record.chosenModel == DispatcherStack.strongName && record.answeringModel == DispatcherStack.weakName)
+        }
+    }
+
+    @Test func waitsOutRetryAfterWithinTheDeadline() async throws {
+        let stack = try await stack
+        let before = try stack.weak.requestCount("/v1/chat/completions")
+        try stack.weak.set(mode: "rate429", count: 1, retryAfter: 1)
+        let started = ContinuousClock.now
+        let response = try await stack.send("POST", "/v1/chat/completions", json: DispatcherStack.chat(DispatcherStack.weakName, "hi"))
+        #expect(response.status == 200)
+        #expect(ContinuousClock.now - started >= .milliseconds(950))
+        #expect(try stack.weak.requestCount("/v1/chat/completions") == before + 2)
+    }
+
+    @Test func passesOnA429WhoseRetryAfterIsTooLong() async throws {
+        let stack = try await stack
+        try stack.weak.set(mode: "rate429", count: 1, retryAfter: 60)
+        let started = ContinuousClock.now
+        let response = try await stack.send("POST", "/v1/chat/completions", json: DispatcherStack.chat(DispatcherStack.weakName, "hi"))
+        #expect(response.status == 429)
+        #expect(response.head.header("retry-after") == "60")
+        #expect((response.json["error"] as? [String: Any])?["type"] as? String == "rate_limit_error")
+        #expect(ContinuousClock.now - started < .seconds(3))
+    }
+
+    @Test func garbageFromTheUpstreamIsA502() async throws {
+        let stack = try await stack
+        try stack.weak.set(mode: "garbage", count: 1)
+        let response = try await stack.send("POST", "/v1/chat/completions", json: DispatcherStack.chat(DispatcherStack.weakName, "hi"))
+        #expect(response.status == 502)
+        #expect(response.errorMessage.contains("not JSON"))
+    }
+
+    @Test func aStreamThatBreaksEndsWithAnErrorEvent() async throws {
+        let stack = try await stack
+        try stack.weak.set(mode: "close_mid_stream", count: 1)
+        let response = try await stack.send("POST", "/v1/chat/completions", json: DispatcherStack.chat(DispatcherStack.weakName, "one two three four five six", stream: true))
+        #expect(response.status == 200)
+        let events = SSE.events(response.text)
+        #expect(!events.contains("[DONE]"))
+        let last = try #require(events.last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+        let error = try #require(last["error"] as? [String: Any])
+        #expect((error["message"] as? String ?? "").contains("weak-model"))
+    }
+
+    @Test func theCircuitBreakerStopsCallingADeadUpstream() async throws {
+        let stack = try await stack
+        // Earlier failures may have counted toward (or opened) the breaker: start from a closed one.
+        try await Task.sleep(for: .milliseconds(1100))
+        #expect(try await stack.send("POST", "/v1/chat/completions", json: DispatcherStack.chat(DispatcherStack.strongName, "hi")).status == 200)
+        try stack.strong.set(mode: "fail500", count: 100)
+        defer { try? stack.strong.set(mode: "ok") }
+        let before = try stack.strong.requestCount("/v1/chat/completions")
+        var statuses: [Int] = []
+        for _ in 0..<6 {
+            statuses.append(try await stack.send("POST", "/v1/chat/completions", json: DispatcherStack.chat(DispatcherStack.strongName, "hi")).status)
+        }
+        #expect(statuses == [502, 502, 502, 503, 503, 503])
+        #expect(try stack.strong.requestCount("/v1/chat/completions") == before + 3, "an open breaker sends nothing upstream")
+        try stack.strong.set(mode: "ok")
+        try await Task.sleep(for: .milliseconds(1100))
+        #expect(try await stack.send("POST", "/v1/chat/completions", json: DispatcherStack.chat(DispatcherStack.strongName, "hi")).status == 200, "the half-open trial closes it")
+    }
+
+    @Test func listsModelsAndReportsReadiness() async throws {
+        let stack = try await stack
+        let models = try await stack.send("GET", "/v1/models")
+        let ids = Set(((models.json["data"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String })
+        #expect(ids.isSuperset(of: ["router-mf", "router-classifier", DispatcherStack.strongName, DispatcherStack.weakName]), "\(ids)")
+        let ready = try await stack.send("GET", "/ready", key: nil)
+        #expect(ready.status == 200, "\(ready.text)")
+        #expect((ready.json["checks"] as? [String: Any])?["scorer"] as? String == "SERVING")
+    }
+
+    @Test func routeAnswersTheDecisionWithoutCallingAnUpstream() async throws {
+        let stack = try await stack
+        let before = try stack.strong.requestCount("/v1/chat/completions") + stack.weak.requestCount("/v1/chat/completions")
+        let response = try await stack.send("POST", "/v1/route", json: #"{"model":"router-mf-0.5","prompt":"What is the capital of France?"}"#)
+        #expect(response.status == 200, "\(response.text)")
+        #expect(response.json["router"] as? String == "mf")
+        #expect(response.json["threshold"] as? Double == 0.5)
+        let winRate = try #require(response.json["win_rate"] as? Double)
+        #expect(response.json["model"] as? String == (winRate >= 0.5 ? DispatcherStack.strongName : DispatcherStack.weakName))
+        #expect(((response.json["timings"] as? [String: Any])?["embed_ms"] as? Double ?? 0) > 0)
+        #expect(try stack.strong.requestCount("/v1/chat/completions") + stack.weak.requestCount("/v1/chat/completions") == before)
+    }
+}
+
+/// Splits a server-sent event body into its data payloads.
+enum SSE {
+    static func events(_ text: String) -> [String] {
+        text.components(separatedBy: "\n\n").compactMap { block in
+            let data = block.split(separator: "\n").filter { $0.hasPrefix("data: ") }.map { $0.dropFirst(6) }
+            return data.isEmpty ? nil : data.joined(separator: "\n")
+        }
+    }
+}
