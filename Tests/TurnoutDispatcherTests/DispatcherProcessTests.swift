@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TurnoutHTTPClient
+import TurnoutRuntime
 import TurnoutTelemetry
 import TurnoutTestSupport
 
@@ -36,6 +37,7 @@ import TurnoutTestSupport
         #expect(weak.status == 200)
         #expect(weak.json["model"] as? String == DispatcherStack.weakName)
         #expect(weak.head.header("x-turnout-route") == "weak")
+        #expect(!stack.dispatcher.process.recentLog(10_000).contains(DispatcherStack.upstreamKey), "upstream keys never reach the logs")
     }
 
     @Test func defaultThresholdComesFromTheArtifactsCalibration() async throws {
@@ -221,6 +223,25 @@ import TurnoutTestSupport
         let ready = try await stack.send("GET", "/ready", key: nil)
         #expect(ready.status == 200, "\(ready.text)")
         #expect((ready.json["checks"] as? [String: Any])?["scorer"] as? String == "SERVING")
+    }
+
+    /// Users' own SDK: the real `openai` Python client (installed into .venv by scripts/setup.sh).
+    @Test func theOpenAIPythonClientWorksAgainstIt() async throws {
+        let stack = try await stack
+        let python = TestPaths.packageRoot.appendingPathComponent(".venv/bin/python").path
+        try #require(FileManager.default.isExecutableFile(atPath: python), "run scripts/setup.sh: it creates .venv with the openai client")
+        let script = TestPaths.packageRoot.appendingPathComponent("Tests/Python/openai_client_check.py").path
+        let output = TestPaths.temporaryDirectory("openai-client").appendingPathComponent("stdout.txt")
+        let process = try ManagedProcess(executable: python, arguments: [
+            script, "--base-url", stack.base + "/v1", "--api-key", DispatcherStack.apiKey, "--strong", DispatcherStack.strongName,
+            "--weak", DispatcherStack.weakName, "--strong-control", stack.strong.baseURL, "--weak-control", stack.weak.baseURL,
+        ], logFile: output)
+        let status = await process.exited()
+        let printed = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        #expect(status == 0, "\(printed) \(process.recentLog())")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(printed.utf8)) as? [String: Any], "\(printed)")
+        #expect(result["ok"] as? Bool == true)
+        #expect((result["passed"] as? [String])?.count == 15, "every check ran")
     }
 
     @Test func routeAnswersTheDecisionWithoutCallingAnUpstream() async throws {
