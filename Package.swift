@@ -119,6 +119,12 @@ let package = Package(
         ),
 
         // Tests.
+        .executableTarget(
+            name: "turnout-stub-upstream",
+            dependencies: ["TurnoutTransport", "TurnoutTelemetry", "TurnoutWire"],
+            path: "Tests/StubUpstream",
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "TurnoutTestSupport",
             dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime"],
