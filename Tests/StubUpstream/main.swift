@@ -23,7 +23,7 @@ do {
         return .json(200, answer)
     }
     try server.start()
-    logger.lifecycle("listening", ["port": .int(Int64(server.localAddress?.port ?? 0))])
+    logger.lifecycle("listening", ["port": .int(server.localAddress?.port ?? 0)])
     while true { sleep(3600) }
 } catch {
     logger.error("could not start: \(error)")
