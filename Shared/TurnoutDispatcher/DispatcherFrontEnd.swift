@@ -55,11 +55,11 @@ public final class DispatcherFrontEnd: Sendable {
         guard let header else {
             return .unauthorized("You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.")
         }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+        let utf8 = Array(header.utf8)
+        guard utf8.count > 7, utf8[0..<7].map({ $0 | 0x20 }) == Array("bearer ".utf8) else {
             return .unauthorized("The Authorization header must be 'Bearer YOUR_KEY'.")
         }
-        let presented = Array(parts[1].trimmingCharacters(in: .whitespaces).utf8)
+        let presented = Array(utf8[7...].drop { $0 == 0x20 })
         var matched = false
         for key in keys where Self.constantTimeEqual(key, presented) { matched = true }
         return matched ? nil : .unauthorized("Incorrect API key provided.")

@@ -49,6 +49,41 @@ public struct JSONScanner {
         return true
     }
 
+    /// Reads `true` or `false`.
+    public mutating func readBool() throws(JSONError) -> Bool {
+        switch peek() {
+        case UInt8(ascii: "t"):
+            try literal("true")
+            return true
+        case UInt8(ascii: "f"):
+            try literal("false")
+            return false
+        case let byte?:
+            throw JSONError(.unexpectedByte(byte, expected: UInt8(ascii: "t")), at: position)
+        case nil:
+            throw JSONError(.unexpectedEnd, at: position)
+        }
+    }
+
+    /// Iterates the elements of an array, calling `element` for each; `element` must consume the value.
+    public mutating func readArray(_ element: (inout JSONScanner) throws(JSONError) -> Void) throws(JSONError) {
+        try expect(UInt8(ascii: "["))
+        if peek() == UInt8(ascii: "]") {
+            position += 1
+            return
+        }
+        while true {
+            try element(&self)
+            skipWhitespace()
+            guard position < bytes.count else { throw JSONError(.unexpectedEnd, at: position) }
+            switch bytes[position] {
+            case UInt8(ascii: ","): position += 1
+            case UInt8(ascii: "]"): position += 1; return
+            default: throw JSONError(.unexpectedByte(bytes[position], expected: UInt8(ascii: "]")), at: position)
+            }
+        }
+    }
+
     /// Iterates the members of an object, calling `member` with each key; `member` must consume the value.
     public mutating func readObject(_ member: (String, inout JSONScanner) throws(JSONError) -> Void) throws(JSONError) {
         try expect(UInt8(ascii: "{"))
