@@ -61,12 +61,17 @@ public final class Dispatcher: Sendable {
     private func relayWhole(_ reply: UpstreamReply, headers: [(name: String, value: String)], outcome: inout DispatchOutcome) async -> HTTPServerResponse {
         defer { reply.slot.release() }
         var body: [UInt8] = []
-        do {
-            for try await chunk in reply.body {
-                body.append(contentsOf: chunk)
+        switch reply.body {
+        case let .whole(bytes):
+            body = bytes
+        case let .stream(stream):
+            do {
+                for try await chunk in stream {
+                    body.append(contentsOf: chunk)
+                }
+            } catch {
+                return fail(.upstream(502, "upstream \(reply.upstream.name) broke off its answer: \(error)"), &outcome, decision: outcome.decision)
             }
-        } catch {
-            return fail(.upstream(502, "upstream \(reply.upstream.name) broke off its answer: \(error)"), &outcome, decision: outcome.decision)
         }
         let members: JSONObjectMembers
         do throws(JSONError) {

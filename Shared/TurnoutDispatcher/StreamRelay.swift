@@ -26,8 +26,13 @@ struct StreamRelay: Sendable {
         var sawDone = false
         var failure: OpenAIError?
         let model = JSONObjectMembers.string(reply.upstream.name)
+        let body: AsyncThrowingStream<[UInt8], any Error>
+        switch reply.body {
+        case let .stream(stream): body = stream
+        case let .whole(bytes): body = AsyncThrowingStream { $0.yield(bytes); $0.finish() }
+        }
         do {
-            streaming: for try await chunk in reply.body {
+            streaming: for try await chunk in body {
                 for event in parser.feed(chunk) {
                     if event == "[DONE]" {
                         sawDone = true

@@ -5,11 +5,18 @@ import TurnoutHTTPClient
 import TurnoutTelemetry
 import TurnoutWire
 
-/// An upstream's answer whose head has arrived; the body follows on `body`.
+/// An upstream's answer whose head has arrived.
 public struct UpstreamReply: Sendable {
+    /// Non-streamed requests are read whole (one hand-over from the curl thread); streams
+    /// arrive chunk by chunk.
+    public enum Body: Sendable {
+        case whole([UInt8])
+        case stream(AsyncThrowingStream<[UInt8], any Error>)
+    }
+
     public var upstream: UpstreamConfiguration
     public var head: HTTPResponseHead
-    public var body: AsyncThrowingStream<[UInt8], any Error>
+    public var body: Body
     /// True when the chosen upstream failed and another one answered.
     public var fellBack: Bool
     /// From the start of the first attempt to the head that was kept.
@@ -132,14 +139,22 @@ public final class UpstreamCaller: Sendable {
             http.timeout = min(upstream.timeout, remaining)
             http.headerTimeout = min(upstream.firstByteTimeout, remaining)
             let head: HTTPResponseHead
-            let stream: AsyncThrowingStream<[UInt8], any Error>
+            let body: UpstreamReply.Body
             do throws(HTTPClientError) {
-                (head, stream) = try await client.stream(http)
+                if request.stream {
+                    let (streamHead, stream) = try await client.stream(http)
+                    (head, body) = (streamHead, .stream(stream))
+                } else {
+                    let response = try await client.send(http)
+                    (head, body) = (response.head, .whole(response.body))
+                }
             } catch {
                 member.breaker.recordFailure()
                 switch error {
-                case .timedOut:
+                case .timedOut(beforeHeaders: true):
                     throw failure(504, "upstream \(upstream.name) did not answer within \(http.headerTimeout.map { "\($0)" } ?? "its timeout")", outcome: "timeout")
+                case .timedOut(beforeHeaders: false):
+                    throw failure(504, "upstream \(upstream.name) did not finish its answer within \(http.timeout)", outcome: "timeout")
                 case .connectFailed:
                     throw failure(502, "could not connect to upstream \(upstream.name): \(error)", outcome: "connect_error")
                 default:
@@ -165,7 +180,7 @@ public final class UpstreamCaller: Sendable {
             default:
                 member.breaker.recordSuccess()
                 count(upstream.name, head.status < 400 ? "ok" : "client_error")
-                return UpstreamReply(upstream: upstream, head: head, body: stream, fellBack: false, firstByteMs: RouteDecider.milliseconds(since: start),
+                return UpstreamReply(upstream: upstream, head: head, body: body, fellBack: false, firstByteMs: RouteDecider.milliseconds(since: start),
                                      slot: slot)
             }
         }
