@@ -88,7 +88,7 @@ let package = Package(
         // Executables.
         .executableTarget(
             name: "turnout",
-            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime", "CTurnoutSystem", "TurnoutEmbedding", "TurnoutEmbedder", "COpenBLAS", "TurnoutRouting"],
+            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime", "CTurnoutSystem", "TurnoutEmbedding", "TurnoutEmbedder", "COpenBLAS", "TurnoutRouting", "TurnoutHTTPClient"],
             path: "Services/turnout",
             swiftSettings: strictSettings
         ),

@@ -10,6 +10,9 @@ let subcommands: [Subcommand] = [
     EvalCommand.subcommand,
     TrainCommand.subcommand,
     CalibrateCommand.subcommand,
+    UpCommand.subcommand,
+    DownCommand.subcommand,
+    DemoCommand.subcommand,
     BenchCommand.subcommand,
 ]
 
