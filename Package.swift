@@ -32,7 +32,10 @@ let package = Package(
         // Storage: SQLite in WAL mode, with recovery from damaged files.
         .target(name: "TurnoutStorage", dependencies: ["CSQLite"], path: "Shared/TurnoutStorage", swiftSettings: strictSettings),
         // all-MiniLM-L6-v2 in Swift: safetensors reader, BERT tokenizer, encoder on OpenBLAS.
-        .target(name: "TurnoutEmbedding", dependencies: ["COpenBLAS"], path: "Shared/TurnoutEmbedding", swiftSettings: strictSettings),
+        // Optimised in debug builds too: unoptimised SIMD kernels (GELU's erf above all) make the
+        // model tens of times slower, and every debug test that routes runs it.
+        .target(name: "TurnoutEmbedding", dependencies: ["COpenBLAS"], path: "Shared/TurnoutEmbedding",
+                swiftSettings: strictSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // The embedding service's logic: cache, batching, backends, handlers.
         .target(
             name: "TurnoutEmbedder",
@@ -127,7 +130,7 @@ let package = Package(
         ),
         .target(
             name: "TurnoutTestSupport",
-            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime"],
+            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime", "TurnoutHTTPClient"],
             path: "Tests/TurnoutTestSupport",
             swiftSettings: strictSettings
         ),

@@ -15,8 +15,3 @@ int cturnout_pipe_cloexec(int fds[2]) {
     return pipe2(fds, O_CLOEXEC);
 }
 
-#include <sys/prctl.h>
-
-int cturnout_exit_with_parent(int signal) {
-    return prctl(PR_SET_PDEATHSIG, signal);
-}

@@ -131,11 +131,21 @@ public enum ServiceRunner {
     /// Under a supervisor that asks for it (`TURNOUT_EXIT_WITH_PARENT=1`, as `ManagedProcess` and
     /// `turnout up` set), the service gets SIGTERM when its parent dies, so a killed test run
     /// or stack leaves no orphans holding ports.
+    ///
+    /// A watcher thread polls the parent pid rather than using `PR_SET_PDEATHSIG`: the kernel
+    /// fires that signal when the parent *thread* that spawned us exits, and a supervisor
+    /// written with Swift concurrency spawns from pool threads that come and go.
     static func exitWithParentIfAsked() {
         guard ProcessInfo.processInfo.environment["TURNOUT_EXIT_WITH_PARENT"] == "1" else { return }
-        _ = cturnout_exit_with_parent(SIGTERM)
-        // The parent may have died before the request took effect.
-        if getppid() == 1 { exit(0) }
+        let parent = getppid()
+        // The parent may have died before we looked.
+        if parent == 1 { exit(0) }
+        let watcher = Thread {
+            while getppid() == parent { usleep(250_000) }
+            kill(getpid(), SIGTERM)
+        }
+        watcher.name = "parent-watch"
+        watcher.start()
     }
 
     /// Parses options, printing help (exit 0) or the error (exit 2) when parsing does not yield options.

@@ -18,7 +18,5 @@ int cturnout_socket_nonblocking(int domain);
 /// `pipe2` with close-on-exec on both ends (Glibc exports `pipe2` only under _GNU_SOURCE).
 int cturnout_pipe_cloexec(int fds[2]);
 
-/// Asks the kernel to send `signal` to this process when its parent dies (PR_SET_PDEATHSIG).
-int cturnout_exit_with_parent(int signal);
 
 #endif
