@@ -110,7 +110,7 @@ enum EvalCommand {
         for candidate in [data, data.appendingPathComponent("mt-bench"), data.appendingPathComponent("mt_bench")] where MTBench.holdsData(candidate) {
             return candidate
         }
-        throw ConfigurationError.invalid("--data \(data.path) holds no \(MTBench.questionFile) and \(MTBench.judgementFile) (nor does its mt-bench/)")
+        throw ConfigurationError.invalid("--data \(data.path) holds no \(MTBench.questionFile) and \(MTBench.judgementFile) (nor do its mt-bench/ and mt_bench/)")
     }
 
     /// Writes the SVG, or renders it to PNG with rsvg-convert when the name ends in .png.
