@@ -18,16 +18,27 @@ public struct BenchmarkItem: Sendable, Equatable {
 
 /// A benchmark: its items and the models they were answered by.
 public struct Benchmark: Sendable {
+    /// What an item's score is, which decides how quality is printed and plotted (the metrics
+    /// themselves are scale-free).
+    public enum Scale: Sendable {
+        /// 1 right, 0 wrong: quality is an accuracy, shown as a percentage.
+        case correctness
+        /// A judge's 1-10 score: quality is a mean score, shown as a number.
+        case judgeScore
+    }
+
     public var name: String
     public var strongModel: String
     public var weakModel: String
     public var items: [BenchmarkItem]
+    public var scale: Scale
 
-    public init(name: String, strongModel: String, weakModel: String, items: [BenchmarkItem]) {
+    public init(name: String, strongModel: String, weakModel: String, items: [BenchmarkItem], scale: Scale = .correctness) {
         self.name = name
         self.strongModel = strongModel
         self.weakModel = weakModel
         self.items = items
+        self.scale = scale
     }
 
     public var strongQuality: Double { items.isEmpty ? 0 : items.reduce(0) { $0 + $1.strongScore } / Double(items.count) }
@@ -107,10 +118,9 @@ public enum BenchmarkData {
     public static func contaminatedPrompts(_ file: URL) throws(BenchmarkDataError) -> Set<String> {
         guard FileManager.default.fileExists(atPath: file.path) else { return [] }
         var prompts: Set<String> = []
-        for (number, line) in try read(file).split(separator: "\n").enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let prompt = object["eval_prompt"] as? String else {
-                throw BenchmarkDataError(path: file.path, message: "line \(number + 1) is not {\"eval_prompt\": ...}")
+        for (line, object) in try JSONLines.objects(file) {
+            guard let prompt = object["eval_prompt"] as? String else {
+                throw BenchmarkDataError(path: file.path, message: "line \(line) is not {\"eval_prompt\": ...}")
             }
             prompts.insert(prompt)
         }

@@ -9,7 +9,11 @@ public enum EvaluationPlot {
         let width = 800.0, height = 440.0, left = 70.0, right = 250.0, top = 40.0, bottom = 50.0
         let plotWidth = width - left - right, plotHeight = height - top - bottom
         let qualities = reports.flatMap { $0.curve.map(\.quality) } + [benchmark.strongQuality, benchmark.weakQuality]
-        let low = max(0, (qualities.min() ?? 0) - 0.02), high = min(1, (qualities.max() ?? 1) + 0.02)
+        // Accuracies live in 0...1, judge scores in 1...10; pad the range by 2% of the scale.
+        let range: ClosedRange<Double> = benchmark.scale == .correctness ? 0...1 : 1...10
+        let pad = 0.02 * (range.upperBound - range.lowerBound)
+        let low = max(range.lowerBound, (qualities.min() ?? range.lowerBound) - pad)
+        let high = min(range.upperBound, (qualities.max() ?? range.upperBound) + pad)
         func x(_ share: Double) -> Double { left + share * plotWidth }
         func y(_ quality: Double) -> Double { top + (high - quality) / max(high - low, 1e-9) * plotHeight }
         var svg = """
@@ -24,7 +28,7 @@ public enum EvaluationPlot {
             let share = Double(step) / 5
             svg += "<text x=\"\(x(share) - 10)\" y=\"\(top + plotHeight + 18)\">\(step * 20)%</text>\n"
             let quality = low + (high - low) * Double(step) / 5
-            svg += "<text x=\"\(left - 48)\" y=\"\(y(quality) + 4)\">\(String(format: "%.1f%%", quality * 100))</text>\n"
+            svg += "<text x=\"\(left - 48)\" y=\"\(y(quality) + 4)\">\(benchmark.scale == .correctness ? String(format: "%.1f%%", quality * 100) : String(format: "%.2f", quality))</text>\n"
             svg += "<line x1=\"\(left)\" y1=\"\(y(quality))\" x2=\"\(left + plotWidth)\" y2=\"\(y(quality))\" stroke=\"#eee\"/>\n"
         }
         svg += "<text x=\"\(left + plotWidth / 2 - 60)\" y=\"\(height - 10)\">strong-model calls</text>\n"

@@ -166,7 +166,12 @@ public enum RouterEvaluation {
         for report in reports {
             text += "| \(report.router) | \(fixed(report.apgr, 3)) | \(fixed(report.cpt20 * 100, 1))% | \(fixed(report.cpt50 * 100, 1))% | \(fixed(report.cpt80 * 100, 1))% |\n"
         }
-        text += "\n\(benchmark.name): \(benchmark.items.count) questions, strong \(fixed(benchmark.strongQuality * 100, 2))%, weak \(fixed(benchmark.weakQuality * 100, 2))%\n"
+        switch benchmark.scale {
+        case .correctness:
+            text += "\n\(benchmark.name): \(benchmark.items.count) questions, strong \(fixed(benchmark.strongQuality * 100, 2))%, weak \(fixed(benchmark.weakQuality * 100, 2))%\n"
+        case .judgeScore:
+            text += "\n\(benchmark.name): \(benchmark.items.count) questions, mean judge score (1-10) strong \(fixed(benchmark.strongQuality, 3)), weak \(fixed(benchmark.weakQuality, 3))\n"
+        }
         return text
     }
 

@@ -11,30 +11,34 @@ enum EvalCommand {
         name: "turnout eval",
         summary: "Evaluate routers on a benchmark with known per-question outcomes: APGR, CPT(20/50/80%) and the quality-versus-strong-share curve. Routers trained on the benchmark itself are cross-validated.",
         options: [
-            OptionSpec("benchmark", default: "mmlu", value: "mmlu|gsm8k", help: "Benchmark to evaluate on"),
-            OptionSpec("data", env: "TURNOUT_DATA_DIR", default: "../shared/data", value: "DIR", help: "Directory holding mmlu/ and gsm8k/"),
+            OptionSpec("benchmark", default: "mmlu", value: "mmlu|gsm8k|mt-bench", help: "Benchmark to evaluate on"),
+            OptionSpec("data", env: "TURNOUT_DATA_DIR", default: "../shared/data", value: "DIR", help: "Directory holding mmlu/ and gsm8k/; for mt-bench, question.jsonl and judgements.jsonl (or an mt-bench/ holding them)"),
             OptionSpec("routers", default: "random,sw_ranking", value: "LIST", help: "Comma-separated routers: random, sw_ranking, mf, classifier, ensemble (rank average of the three learned ones)"),
             OptionSpec("folds", default: "5", value: "K", help: "Cross-validation folds"),
             OptionSpec("seed", default: "0", value: "N", help: "Seed for the fold split"),
             OptionSpec("thresholds", default: "10", value: "N", help: "Quantile bins of win rates (RouteLLM uses 10)"),
             OptionSpec("model-dir", env: "TURNOUT_MODEL_DIR", default: "models/all-MiniLM-L6-v2", value: "DIR", help: "Embedding model"),
             OptionSpec("cache", default: ".state/embedding-cache.sqlite", value: "FILE", help: "Embedding cache shared with later runs"),
-            OptionSpec("train", default: "", value: "DIR,...", help: "Train on these benchmark directories instead of (or as well as, when one is the evaluated benchmark) the benchmark itself, e.g. train on MMLU, evaluate on GSM8K"),
+            OptionSpec("train", default: "", value: "PATH,...", help: "Train on these (benchmark or MT-Bench directories, Arena .csv, battle .jsonl) instead of (or as well as, when one is the evaluated benchmark) the benchmark itself, e.g. train on MMLU, evaluate on GSM8K"),
             OptionSpec("json", default: "", value: "FILE", help: "Also write the reports as JSON"),
             OptionSpec("plot", default: "", value: "FILE.svg|FILE.png", help: "Also draw quality against strong share (PNG needs rsvg-convert)"),
-        ]
+        ] + TrainingOptions.specs
     )
 
-    static let subcommand = Subcommand(name: "eval", summary: "Evaluate routers on MMLU or GSM8K (APGR, CPT)") { arguments in
+    static let subcommand = Subcommand(name: "eval", summary: "Evaluate routers on MMLU, GSM8K or MT-Bench (APGR, CPT)") { arguments in
         let options = ServiceRunner.parseOrExit(spec, arguments)
         do {
             let data = URL(fileURLWithPath: try options.require("data"))
             let name = options.string("benchmark") ?? "mmlu"
             let benchmark: Benchmark
+            var evaluated = data.appendingPathComponent(name)
             switch name {
-            case "mmlu": benchmark = try BenchmarkData.mmlu(directory: data.appendingPathComponent("mmlu"))
-            case "gsm8k": benchmark = try BenchmarkData.gsm8k(directory: data.appendingPathComponent("gsm8k"))
-            default: throw ConfigurationError.invalid("--benchmark must be mmlu or gsm8k")
+            case "mmlu": benchmark = try BenchmarkData.mmlu(directory: evaluated)
+            case "gsm8k": benchmark = try BenchmarkData.gsm8k(directory: evaluated)
+            case "mt-bench":
+                evaluated = try mtBenchDirectory(data)
+                benchmark = try MTBench.benchmark(directory: evaluated, strongModel: try options.require("strong-model"), weakModel: try options.require("weak-model"))
+            default: throw ConfigurationError.invalid("--benchmark must be mmlu, gsm8k or mt-bench")
             }
             let folds = try options.int("folds", range: 2...100)
             let seed = UInt64(try options.int("seed", range: 0...Int.max))
@@ -50,7 +54,7 @@ enum EvalCommand {
             if !learned.isEmpty {
                 let model = try loadModel(options)
                 let embeddings = try embed(benchmark.items.map(\.prompt), model: model, options: options)
-                let plan = try trainingPlan(options, model: model, evaluated: data.appendingPathComponent(name), folds: folds, seed: seed)
+                let plan = try trainingPlan(options, model: model, evaluated: evaluated, folds: folds, seed: seed)
                 var byName: [String: RouterReport] = [:]
                 func run(_ router: String) -> RouterReport {
                     if let done = byName[router] { return done }
@@ -91,14 +95,22 @@ enum EvalCommand {
     /// What the learned routers train on: `--train` directories, and whether one of them is the
     /// evaluated benchmark (then its labels join each fold's training set, cross-validated).
     static func trainingPlan(_ options: ParsedOptions, model: MiniLM, evaluated: URL, folds: Int, seed: UInt64) throws -> RouterEvaluation.TrainingPlan {
-        let listed = (options.string("train") ?? "").split(separator: ",").map { URL(fileURLWithPath: String($0)).standardizedFileURL }
+        let listed = TrainingOptions.paths(options, "train")
         guard !listed.isEmpty else { return RouterEvaluation.TrainingPlan(folds: folds, seed: seed) }
         let evaluatedPath = evaluated.standardizedFileURL.path
         let others = listed.filter { $0.path != evaluatedPath }
-        let items = try TrainingData.benchmarkItems(others)
+        let items = try TrainingOptions.corpus(others, options).items
         let extra = RouterEvaluation.TrainingSet(embeddings: try embed(items.map(\.prompt), model: model, options: options),
                                                   outcomes: items.map(SimilarityWeightedRanking.Outcome.init))
         return RouterEvaluation.TrainingPlan(extra: extra, includesBenchmark: others.count != listed.count, folds: folds, seed: seed)
+    }
+
+    /// MT-Bench's files in `data` itself, or in its `mt-bench/` (or `mt_bench/`, RouteLLM's name).
+    static func mtBenchDirectory(_ data: URL) throws -> URL {
+        for candidate in [data, data.appendingPathComponent("mt-bench"), data.appendingPathComponent("mt_bench")] where MTBench.holdsData(candidate) {
+            return candidate
+        }
+        throw ConfigurationError.invalid("--data \(data.path) holds no \(MTBench.questionFile) and \(MTBench.judgementFile) (nor do its mt-bench/ and mt_bench/)")
     }
 
     /// Writes the SVG, or renders it to PNG with rsvg-convert when the name ends in .png.

@@ -7,25 +7,26 @@ import TurnoutRuntime
 enum TrainCommand {
     static let spec = CommandSpec(
         name: "turnout train",
-        summary: "Train a router on golden labels from benchmark outcomes and write a versioned, checksummed artifact. Deterministic for a given seed.",
+        summary: "Train a router on golden labels from benchmark outcomes or on battles (Chatbot Arena votes, MT-Bench judge scores) and write a versioned, checksummed artifact. Deterministic for a given seed.",
         options: [
             OptionSpec("router", default: "mf", value: "mf|classifier", help: "Router kind"),
-            OptionSpec("train", value: "DIR,...", help: "Benchmark directories with per-question outcomes, e.g. ../shared/data/mmlu,../shared/data/gsm8k"),
+            OptionSpec("train", value: "PATH,...", help: "Training data: benchmark directories (e.g. ../shared/data/mmlu), MT-Bench directories (question.jsonl, judgements.jsonl), Arena .csv or battle .jsonl files"),
             OptionSpec("out", value: "FILE", help: "Artifact to write"),
             OptionSpec("seed", default: "42", value: "N", help: "Seed for initialisation and shuffling"),
             OptionSpec("model-dir", env: "TURNOUT_MODEL_DIR", default: "models/all-MiniLM-L6-v2", value: "DIR", help: "Embedding model"),
             OptionSpec("cache", default: ".state/embedding-cache.sqlite", value: "FILE", help: "Embedding cache"),
-        ]
+        ] + TrainingOptions.specs
     )
 
     static let subcommand = Subcommand(name: "train", summary: "Train a router and write its artifact") { arguments in
         let options = ServiceRunner.parseOrExit(spec, arguments)
         do {
-            let directories = try options.require("train").split(separator: ",").map { URL(fileURLWithPath: String($0)) }
+            let paths = TrainingOptions.paths(options, "train")
+            guard !paths.isEmpty else { throw ConfigurationError.invalid("--train is required") }
             let out = URL(fileURLWithPath: try options.require("out"))
             let kind = options.string("router") ?? "mf"
             let seed = UInt64(try options.int("seed", range: 0...Int.max))
-            let items = try TrainingData.benchmarkItems(directories)
+            let items = try TrainingOptions.corpus(paths, options).items
             let model = try EvalCommand.loadModel(options)
             let embeddings = try EvalCommand.embed(items.map(\.prompt), model: model, options: options)
             let outcomes = items.map(SimilarityWeightedRanking.Outcome.init)
