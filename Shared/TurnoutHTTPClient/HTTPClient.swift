@@ -189,7 +189,7 @@ public final class HTTPClient: Sendable {
             guard let data, let context else { return 0 }
             let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
             let length = size * count
-            transfer.receiveHeaderLine(String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self))
+            transfer.receiveHeaderLine(UnsafeRawBufferPointer(start: data, count: length))
             return length
         })
         cturnout_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, context)

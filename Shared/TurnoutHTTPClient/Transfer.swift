@@ -31,24 +31,37 @@ final class Transfer: @unchecked Sendable {
         self.delivery = delivery
     }
 
-    /// One header line from curl (status lines included, CRLF attached).
-    func receiveHeaderLine(_ line: String) {
-        let trimmed = line.trimmingCharacters(in: [" ", "\r", "\n", "\r\n"])
-        if trimmed.hasPrefix("HTTP/") {
-            // A new header block (after a 100 Continue, say) replaces the previous one.
-            let parts = trimmed.split(separator: " ", maxSplits: 2)
-            status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
-            headers = []
-            return
-        }
-        if trimmed.isEmpty {
+    /// One header line from curl (status lines included, CRLF attached), read as bytes:
+    /// this runs for every header of every response on the one curl thread.
+    func receiveHeaderLine(_ raw: UnsafeRawBufferPointer) {
+        var end = raw.count
+        while end > 0, raw[end - 1] == 0x0A || raw[end - 1] == 0x0D || raw[end - 1] == 0x20 || raw[end - 1] == 0x09 { end -= 1 }
+        var start = 0
+        while start < end, raw[start] == 0x20 || raw[start] == 0x09 { start += 1 }
+        guard start < end else {
             if status >= 200 { deliverHead() }
             return
         }
-        guard let colon = trimmed.firstIndex(of: ":") else { return }
-        let name = trimmed[..<colon].lowercased()
-        let value = trimmed[trimmed.index(after: colon)...].trimmingCharacters(in: [" ", "\t"])
-        headers.append((name, value))
+        let line = raw[start..<end]
+        if line.starts(with: "HTTP/".utf8) {
+            // A new header block (after a 100 Continue, say) replaces the previous one.
+            var index = line.startIndex
+            while index < line.endIndex, line[index] != 0x20 { index += 1 }
+            while index < line.endIndex, line[index] == 0x20 { index += 1 }
+            var code = 0
+            while index < line.endIndex, line[index] >= 0x30, line[index] <= 0x39, code < 1000 {
+                code = code * 10 + Int(line[index] - 0x30)
+                index += 1
+            }
+            status = code
+            headers = []
+            return
+        }
+        guard let colon = line.firstIndex(of: 0x3A) else { return }
+        var valueStart = colon + 1
+        while valueStart < line.endIndex, line[valueStart] == 0x20 || line[valueStart] == 0x09 { valueStart += 1 }
+        let name = String(decoding: UnsafeRawBufferPointer(rebasing: line[..<colon]), as: UTF8.self).lowercased()
+        headers.append((name, String(decoding: UnsafeRawBufferPointer(rebasing: line[valueStart...]), as: UTF8.self)))
     }
 
     func receiveBody(_ bytes: UnsafeRawBufferPointer) {
@@ -99,20 +112,5 @@ final class Transfer: @unchecked Sendable {
         headerList = nil
         requestBody?.deallocate()
         requestBody = nil
-    }
-}
-
-extension String {
-    func trimmingCharacters(in set: Set<Character>) -> String {
-        var slice = Substring(self)
-        while let first = slice.first, set.contains(first) { slice.removeFirst() }
-        while let last = slice.last, set.contains(last) { slice.removeLast() }
-        return String(slice)
-    }
-}
-
-extension Substring {
-    func trimmingCharacters(in set: Set<Character>) -> String {
-        String(self).trimmingCharacters(in: set)
     }
 }

@@ -21,6 +21,10 @@ public final class WireClient: Sendable {
     private let retired = Mutex<[Endpoint]>([])
     /// Each target's last successful resolution, kept while its name fails to resolve.
     private let lastResolved = Mutex<[HostPort: [SocketAddress]]>([:])
+    /// Calls in progress, and whether the deadline sweep is scheduled: the sweep runs only
+    /// while calls are in flight, so an idle client does not wake its loop 200 times a second.
+    private let callsInProgress = Atomic<Int>(0)
+    private let sweeping = Atomic<Bool>(false)
 
     /// - Parameter loop: the event loop for this client's sockets; a private one when nil.
     public init(configuration: ClientConfiguration, logger: Logger, loop: EventLoop? = nil) throws(TransportError) {
@@ -50,7 +54,6 @@ public final class WireClient: Sendable {
                 }
             }
         }
-        self.loop.execute { [self] in scheduleDeadlineSweep() }
     }
 
     /// The endpoint addresses currently known, e.g. `["127.0.0.1:7102"]`.
@@ -79,6 +82,9 @@ public final class WireClient: Sendable {
 
     /// Calls `method` with raw JSON bytes and returns the raw response body.
     public func callRaw(_ method: MethodDescriptor, body: [UInt8], metadata: [String: String] = [:], deadline: Deadline? = nil) async throws(RPCError) -> [UInt8] {
+        callsInProgress.add(1, ordering: .acquiringAndReleasing)
+        defer { callsInProgress.subtract(1, ordering: .acquiringAndReleasing) }
+        startSweepingIfIdle()
         let effectiveDeadline = [deadline, CallContext.current?.deadline, configuration.defaultTimeout.map { Deadline.after($0) }]
             .compactMap { $0 }.min()
         var excluded: Set<String> = []
@@ -196,6 +202,12 @@ public final class WireClient: Sendable {
         }
     }
 
+    private func startSweepingIfIdle() {
+        guard !sweeping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        loop.execute { [self] in scheduleDeadlineSweep() }
+    }
+
+    /// Expires overdue calls every 5 ms while any call is in progress.
     private func scheduleDeadlineSweep() {
         guard !stopped.load(ordering: .relaxed) else { return }
         loop.schedule(after: .milliseconds(5)) { [self] in
@@ -203,7 +215,13 @@ public final class WireClient: Sendable {
             for endpoint in endpoints.withLock({ $0 }) + retired.withLock({ $0 }) {
                 endpoint.expireDeadlines(now: now)
             }
-            scheduleDeadlineSweep()
+            if callsInProgress.load(ordering: .acquiring) > 0 {
+                scheduleDeadlineSweep()
+                return
+            }
+            sweeping.store(false, ordering: .releasing)
+            // A call that started between the load and the store saw the sweep still running.
+            if callsInProgress.load(ordering: .acquiring) > 0 { startSweepingIfIdle() }
         }
     }
 }

@@ -143,17 +143,27 @@ public final class HTTPServer: Sendable {
     }
 
     private func responseHead(_ response: HTTPServerResponse, keepAlive: Bool, length: Int?, chunked: Bool) -> [UInt8] {
-        var text = "HTTP/1.1 \(response.status) \(HTTPServerResponse.reason(response.status))\r\n"
-        for header in response.headers where !["content-length", "transfer-encoding", "connection"].contains(header.name.lowercased()) {
+        var head: [UInt8] = []
+        head.reserveCapacity(256)
+        func append(_ text: String) { head.append(contentsOf: text.utf8) }
+        append("HTTP/1.1 \(response.status) \(HTTPServerResponse.reason(response.status))\r\n")
+        for header in response.headers {
+            switch header.name.lowercased() {
+            case "content-length", "transfer-encoding", "connection": continue
+            default: break
+            }
+            append(header.name)
+            append(": ")
             // Handlers' header values never reach the wire with line breaks in them.
-            let value = String(header.value.unicodeScalars.filter { $0 != "\r" && $0 != "\n" })
-            text += "\(header.name): \(value)\r\n"
+            head.append(contentsOf: header.value.utf8.filter { $0 != 0x0D && $0 != 0x0A })
+            append("\r\n")
         }
-        text += "Date: \(HTTPServerResponse.httpDate())\r\n"
-        if let length { text += "Content-Length: \(length)\r\n" }
-        if chunked { text += "Transfer-Encoding: chunked\r\n" }
-        text += keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n"
-        text += "\r\n"
-        return Array(text.utf8)
+        append("Date: ")
+        head.append(contentsOf: HTTPServerResponse.cachedDate())
+        append("\r\n")
+        if let length { append("Content-Length: \(length)\r\n") }
+        if chunked { append("Transfer-Encoding: chunked\r\n") }
+        append(keepAlive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n")
+        return head
     }
 }

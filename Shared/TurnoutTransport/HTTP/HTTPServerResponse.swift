@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// What a handler answers: a status, headers, and a body that is either whole or streamed.
 public struct HTTPServerResponse: Sendable {
@@ -54,6 +55,19 @@ public struct HTTPServerResponse: Sendable {
         case 504: "Gateway Timeout"
         case 505: "HTTP Version Not Supported"
         default: "Status \(status)"
+        }
+    }
+
+    private static let dateCache = Mutex<(second: Int, bytes: [UInt8])>((-1, []))
+
+    /// `httpDate()` as bytes, formatted at most once a second.
+    static func cachedDate() -> [UInt8] {
+        let second = time(nil)
+        return dateCache.withLock { cache in
+            if cache.second != second {
+                cache = (second, Array(httpDate().utf8))
+            }
+            return cache.bytes
         }
     }
 
