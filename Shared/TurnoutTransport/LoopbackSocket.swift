@@ -5,8 +5,10 @@ import Glibc
 /// benchmark load, raw protocol probes, and servers that cannot report the port they bound.
 public enum LoopbackSocket {
     /// A connected, blocking TCP socket to 127.0.0.1:`port` with TCP_NODELAY.
+    /// Close-on-exec, like every socket Turnout opens: a process spawned meanwhile must not
+    /// inherit it, or closing it here would not close the connection.
     public static func connect(port: UInt16) throws(TransportError) -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .system("socket", errno: errno) }
         var address = loopback(port: port)
         let result = withUnsafePointer(to: &address) {
@@ -24,7 +26,7 @@ public enum LoopbackSocket {
     /// A port that was free a moment ago (bound, read, released). Racy by nature: only for
     /// servers such as Redis or Prometheus that must be told a port up front.
     public static func freePort() throws(TransportError) -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .system("socket", errno: errno) }
         defer { close(fd) }
         var address = loopback(port: 0)
