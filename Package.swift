@@ -118,7 +118,7 @@ let package = Package(
             path: "Services/turnout-collector",
             swiftSettings: strictSettings
         ),
-        // Container health check: Health/Check, exit 0 only when SERVING. Kept off the heavy modules so images carry a small binary.
+        // Container health check: Health/Check, exit 0 only when SERVING. Links only the wire protocol and transport.
         .executableTarget(
             name: "turnout-probe",
             dependencies: ["TurnoutWire", "TurnoutTransport", "TurnoutTelemetry"],

@@ -7,8 +7,8 @@ import TurnoutWire
 // exits 0 only when the answer is SERVING: 1 for NOT_SERVING, an unknown service, a refused
 // connection, a timeout or any other error; 2 for bad arguments.
 //
-// It is `turnout health` without the rest of the CLI, so service images can carry a small
-// static binary that links neither the model code nor SQLite nor libcurl.
+// It is `turnout health` without the rest of the CLI: it links only the wire protocol and
+// its transport, so it starts in milliseconds and needs neither the model, SQLite nor libcurl.
 
 let usage = """
     Call Health/Check on a Turnout wire server. Exits 0 when SERVING, 1 otherwise, 2 for bad arguments.
