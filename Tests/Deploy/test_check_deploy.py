@@ -48,7 +48,7 @@ class CheckDeployTests(unittest.TestCase):
         path = os.path.join(self.root, relative)
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
-        self.assertIn(old, text, f"{relative} no longer contains {old!r}: update this test")
+        self.assertTrue(old in text, f"{relative} no longer contains {old!r}: update this test")
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text.replace(old, new, 1))
 
