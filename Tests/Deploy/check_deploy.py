@@ -646,10 +646,11 @@ def selects(selector: dict, deployment: dict) -> bool:
 
 
 def path_ignored(source: str, pattern: str) -> bool:
-    source = os.path.normpath(source.lstrip("./")) if source not in (".", "./") else "."
-    pattern = os.path.normpath(pattern.lstrip("/"))
-    parts = source.split(os.sep)
-    return any(fnmatch.fnmatch(os.sep.join(parts[: index + 1]), pattern) for index in range(len(parts)))
+    """Whether .dockerignore's `pattern` leaves out `source` or a directory above it."""
+    # Patterns match from the context's root, one path component per component (Go's filepath.Match).
+    parts = os.path.normpath(source).split(os.sep)
+    pattern_parts = os.path.normpath(pattern.lstrip("/")).split(os.sep)
+    return len(parts) >= len(pattern_parts) and all(fnmatch.fnmatchcase(part, wanted) for part, wanted in zip(parts, pattern_parts))
 
 
 def format_ports(ports: dict[int, str]) -> str:
