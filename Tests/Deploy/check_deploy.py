@@ -513,9 +513,10 @@ class Checker:
             name = document["metadata"]["name"]
             if kind == "HorizontalPodAutoscaler":
                 target = document["spec"]["scaleTargetRef"]["name"]
-                self.expect(target in deployments, file, f"HorizontalPodAutoscaler {name} scales {target}, which is no Deployment here")
-                self.expect("replicas" not in deployments.get(target, ("", {"spec": {}}))[1]["spec"], deployments.get(target, (file,))[0],
-                            f"Deployment {target} sets replicas although HorizontalPodAutoscaler {name} owns the count (each apply would reset it)")
+                if self.expect(target in deployments, file, f"HorizontalPodAutoscaler {name} scales {target}, which is no Deployment here"):
+                    target_file, target_document = deployments[target]
+                    self.expect("replicas" not in target_document["spec"], target_file,
+                                f"Deployment {target} sets replicas although HorizontalPodAutoscaler {name} owns the count (each apply would reset it)")
             if kind == "PodDisruptionBudget":
                 selector = (document["spec"].get("selector") or {}).get("matchLabels") or {}
                 self.expect(any(selects(selector, d) for _, d in deployments.values()), file, f"PodDisruptionBudget {name} selects no Deployment ({selector})")
