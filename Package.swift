@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "turnout-scorer", targets: ["turnout-scorer"]),
         .executable(name: "turnout-dispatcher", targets: ["turnout-dispatcher"]),
         .executable(name: "turnout-collector", targets: ["turnout-collector"]),
+        .executable(name: "turnout-probe", targets: ["turnout-probe"]),
     ],
     targets: [
         // C libraries: the system shim (epoll, eventfd) and the system libraries the services link.
@@ -118,6 +119,13 @@ let package = Package(
             name: "turnout-collector",
             dependencies: ["TurnoutCollector", "TurnoutRuntime"],
             path: "Services/turnout-collector",
+            swiftSettings: strictSettings
+        ),
+        // Container health check: Health/Check, exit 0 only when SERVING. Links only the wire protocol and transport.
+        .executableTarget(
+            name: "turnout-probe",
+            dependencies: ["TurnoutWire", "TurnoutTransport", "TurnoutTelemetry"],
+            path: "Services/turnout-probe",
             swiftSettings: strictSettings
         ),
 

@@ -66,13 +66,27 @@ else
 fi
 
 # 3. Python test tools, in a virtual environment (never on a service's run path): the real
-#    `openai` client the dispatcher tests drive.
+#    `openai` client the dispatcher tests drive, and what scripts/validate-deploy.sh checks the
+#    deployment files with, no Docker engine or cluster needed: docker-compose (its `config`),
+#    kubernetes-validate (the Kubernetes schemas), PyYAML and dockerfile (BuildKit's parser).
+#    docker-compose 1.29.2, the last release on PyPI, pins PyYAML<6, which does not build on
+#    Python 3.11, and jsonschema<4, which kubernetes-validate cannot use. So it goes in without
+#    its dependencies, and they come from the list below at versions it works with (checked by
+#    validate-deploy.sh, which runs `docker-compose config` on every run).
 venv="$root/.venv"
-python_tools=("openai>=1.40,<4")
-if ! "$venv/bin/python" -c "import openai" >/dev/null 2>&1; then
-  say "installing Python test tools into .venv: ${python_tools[*]}"
-  python3 -m venv "$venv"
+python_tools=(
+  "openai>=1.40,<4"
+  "PyYAML>=6.0.1,<7" "dockerfile==3.4.0" "kubernetes-validate==1.37.0" "jsonschema>=4.23,<5"
+  # docker-compose's own dependencies, at versions that install on Python 3.11:
+  "docker>=6.1,<7" "requests>=2.26,<3" "texttable>=0.9,<2" "websocket-client>=0.32,<1"
+  "docopt>=0.6.1,<1" "dockerpty>=0.4.1,<1" "distro>=1.5,<2" "python-dotenv>=0.13,<1"
+)
+python_tools_no_deps=("docker-compose==1.29.2")
+if ! "$venv/bin/python" -c "import openai, yaml, dockerfile, kubernetes_validate, compose.cli.main" >/dev/null 2>&1; then
+  say "installing Python tools into .venv: ${python_tools[*]} ${python_tools_no_deps[*]}"
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "${python_tools[@]}"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps "${python_tools_no_deps[@]}"
 fi
 
 # 4. Release build.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Turnout's test command: set-up without the release build, the Swift test suite, and a short fuzz pass.
+# Turnout's test command: set-up without the release build, the Swift test suite, the deployment
+# files' validation, and a short fuzz pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --no-build
@@ -18,6 +19,10 @@ run_tests() {
 }
 run_tests services --skip TurnoutEmbeddingTests
 run_tests model --filter TurnoutEmbeddingTests
+# The deployment files, without a Docker engine or a cluster: needs the executables the test
+# build made (each service's --help is the reference for ports and variables).
+echo "==> validating the deployment files (scripts/validate-deploy.sh)" >&2
+scripts/validate-deploy.sh
 echo "==> fuzzing the wire decoder (short pass; scripts/fuzz.sh 600 for a long one)" >&2
 scripts/fuzz.sh "${TURNOUT_FUZZ_SECONDS:-30}"
 if ls fuzz-out/crash-* fuzz-out/leak-* fuzz-out/timeout-* >/dev/null 2>&1; then
