@@ -104,7 +104,8 @@ public final class RouteDecider: Sendable {
         let embedStart = DispatchTime.now().uptimeNanoseconds
         let vector: [Float]
         do throws(RPCError) {
-            let reply = try await embedder.call(EmbedderAPI.embed, EmbedderAPI.EmbedRequest(texts: [text]), as: EmbedderAPI.EmbedResponse.self, deadline: deadline)
+            let body = try WireCoding.encode(EmbedderAPI.EmbedRequest(texts: [text]))
+            let reply = try EmbedderAPI.EmbedResponse.parse(try await embedder.callRaw(EmbedderAPI.embed, body: body, deadline: deadline))
             guard let first = reply.vectors.first else { throw RPCError(.internal, "the embedder returned no vector") }
             vector = first
         } catch {
@@ -117,7 +118,8 @@ public final class RouteDecider: Sendable {
                                              strongFraction: threshold == nil ? configuration.defaultStrongFraction : nil)
         let score: ScorerAPI.ScoreResponse
         do throws(RPCError) {
-            score = try await scorer.call(ScorerAPI.score, request, as: ScorerAPI.ScoreResponse.self, deadline: deadline)
+            let reply = try await scorer.callRaw(ScorerAPI.score, body: request.encoded(), deadline: deadline)
+            score = try WireCoding.decode(ScorerAPI.ScoreResponse.self, from: reply)
         } catch {
             if error.code == .notFound {
                 throw .invalidRequest("unknown router \"\(router)\": \(error.message)", param: "model", code: "model_not_found")

@@ -28,8 +28,9 @@ public final class EmbeddingService: Sendable {
 
     /// Adds `Embedder/Embed` and `Embedder/Info` to `registry`.
     public func register(in registry: inout HandlerRegistry) {
-        registry.register(EmbedderAPI.embed) { [self] (request: EmbedderAPI.EmbedRequest, _: CallContext) async throws -> EmbedderAPI.EmbedResponse in
-            try await embed(request)
+        // The answer is written by hand (see EmbedResponseCoding): vectors are most of its bytes.
+        registry.registerRaw(EmbedderAPI.embed) { [self] body, _ in
+            try await embed(try WireCoding.decode(EmbedderAPI.EmbedRequest.self, from: body)).encoded()
         }
         registry.register(EmbedderAPI.info) { [self] (_: EmptyMessage, _: CallContext) async throws -> EmbedderAPI.InfoResponse in
             let statistics = cache?.statistics

@@ -29,6 +29,13 @@ public enum ScorerAPI {
     }
 
     public struct ScoreResponse: Codable, Sendable {
+        public init(winRate: Double, route: String, threshold: Double, routerVersion: String) {
+            self.winRate = winRate
+            self.route = route
+            self.threshold = threshold
+            self.routerVersion = routerVersion
+        }
+
         public var winRate: Double
         /// `strong` or `weak`.
         public var route: String
@@ -64,5 +71,34 @@ public enum ScorerAPI {
 
     public struct RoutersResponse: Codable, Sendable {
         public var routers: [RouterInfo]
+    }
+}
+
+extension ScorerAPI.ScoreRequest {
+    /// The request as JSON, written by hand: the embedding is most of it, and `JSONEncoder`
+    /// spends more time on 384 floats than the scorer spends scoring them.
+    public func encoded() -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(64 + (embedding?.count ?? 0) * 12)
+        JSONWriter.appendRaw("{\"router\":", to: &bytes)
+        JSONWriter.appendString(router, to: &bytes)
+        if let embedding {
+            JSONWriter.appendRaw(",\"embedding\":", to: &bytes)
+            JSONWriter.appendFloats(embedding, to: &bytes)
+        }
+        if let text {
+            JSONWriter.appendRaw(",\"text\":", to: &bytes)
+            JSONWriter.appendString(text, to: &bytes)
+        }
+        if let threshold, threshold.isFinite {
+            JSONWriter.appendRaw(",\"threshold\":", to: &bytes)
+            bytes.append(contentsOf: threshold.description.utf8)
+        }
+        if let strongFraction, strongFraction.isFinite {
+            JSONWriter.appendRaw(",\"strong_fraction\":", to: &bytes)
+            bytes.append(contentsOf: strongFraction.description.utf8)
+        }
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
     }
 }

@@ -89,7 +89,8 @@ public final class ScorerService: Sendable {
             embedding = given
         } else if let text = request.text {
             guard let embedder else { throw RPCError(.failedPrecondition, "this scorer has no embedder configured; send an embedding") }
-            let reply = try await embedder.call(EmbedderAPI.embed, EmbedderAPI.EmbedRequest(texts: [text], model: artifact.embeddingModel), as: EmbedderAPI.EmbedResponse.self)
+            let body = try WireCoding.encode(EmbedderAPI.EmbedRequest(texts: [text], model: artifact.embeddingModel))
+            let reply = try EmbedderAPI.EmbedResponse.parse(try await embedder.callRaw(EmbedderAPI.embed, body: body))
             guard let vector = reply.vectors.first, vector.count == artifact.embeddingDimensions else {
                 throw RPCError(.internal, "the embedder returned no vector of \(artifact.embeddingDimensions) dimensions")
             }

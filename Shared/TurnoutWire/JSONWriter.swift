@@ -37,6 +37,21 @@ public enum JSONWriter {
         buffer.append(contentsOf: String(value).utf8)
     }
 
+    /// `[f0,f1,...]` with each float's shortest exact form; non-finite values, which JSON
+    /// cannot hold, are written as 0 (callers validate vectors before they get here).
+    public static func appendFloats(_ values: [Float], to buffer: inout [UInt8]) {
+        buffer.append(UInt8(ascii: "["))
+        for (index, value) in values.enumerated() {
+            if index > 0 { buffer.append(UInt8(ascii: ",")) }
+            if value.isFinite {
+                buffer.append(contentsOf: value.description.utf8)
+            } else {
+                buffer.append(UInt8(ascii: "0"))
+            }
+        }
+        buffer.append(UInt8(ascii: "]"))
+    }
+
     public static func appendRaw(_ text: StaticString, to buffer: inout [UInt8]) {
         text.withUTF8Buffer { buffer.append(contentsOf: $0) }
     }

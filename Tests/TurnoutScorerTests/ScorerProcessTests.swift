@@ -114,3 +114,15 @@ import TurnoutWire
         #expect(reply.route == (reply.winRate >= 0.5 ? "strong" : "weak"))
     }
 }
+
+@Suite struct ScoreRequestCodingTests {
+    @Test func handWrittenRequestsParseBack() throws {
+        let request = ScorerAPI.ScoreRequest(embedding: [0.25, -1, 3.0e-7], router: "mf\n", threshold: 0.1159, strongFraction: nil)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(request.encoded())) as? [String: Any])
+        #expect(object["router"] as? String == "mf\n")
+        #expect(object["threshold"] as? Double == 0.1159)
+        #expect(object["strong_fraction"] == nil)
+        let decoded = try JSONDecoder().decode(ScorerAPI.ScoreRequest.self, from: Data(request.encoded()))
+        #expect(decoded.embedding == request.embedding)
+    }
+}
