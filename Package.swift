@@ -164,7 +164,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TurnoutRoutingTests",
-            dependencies: ["TurnoutRouting", "CTurnoutKernels"],
+            dependencies: ["TurnoutRouting", "CTurnoutKernels", "TurnoutStorage"],
             path: "Tests/TurnoutRoutingTests",
             swiftSettings: strictSettings
         ),

@@ -26,6 +26,9 @@ public struct QuantizedSimilarityRanking: Sendable {
     let winCredit: [Float]
     let battles: [Float]
 
+    /// Whether this CPU takes the kernels' AVX2+FMA paths (else their portable loops).
+    public static var usesVectorKernels: Bool { turnout_kernels_vectorized() != 0 }
+
     /// Unique prompts (rows).
     public var count: Int { scales.count }
     /// Battles over all rows.
