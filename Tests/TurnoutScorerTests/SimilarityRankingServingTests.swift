@@ -70,4 +70,18 @@ import TurnoutWire
         // Clusters where the strong model wins more often score higher.
         #expect((rates.last ?? 0) - (rates.first ?? 0) > 0.1)
     }
+
+    /// The default artifact in routers/ (MMLU, from `turnout train --router sw_ranking`) stays loadable.
+    @Test func theDefaultArtifactLoadsAndScores() throws {
+        let url = TestPaths.packageRoot.appendingPathComponent("routers/sw_ranking.json")
+        let artifact = try RouterArtifact.load(from: url, expectedModel: ScorerProcessTests.model, expectedDimensions: 384)
+        #expect(artifact.kind == "sw_ranking")
+        #expect(artifact.trainingBattles == 14_042)
+        let thresholds = artifact.calibration.values.sorted()
+        #expect(thresholds.count == 19)
+        var generator = SeededGenerator(seed: 8)
+        let rate = artifact.winRate(for: (0..<384).map { _ in Float.random(in: -1...1, using: &generator) })
+        // MMLU's win rates sit in a narrow band around the calibrated thresholds.
+        #expect(rate > (thresholds.first ?? 0) - 0.05 && rate < (thresholds.last ?? 1) + 0.05)
+    }
 }
