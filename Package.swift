@@ -58,8 +58,10 @@ let package = Package(
             path: "Shared/TurnoutCollector",
             swiftSettings: strictSettings
         ),
+        // sw_ranking's per-query loops in C: AVX2 picked at run time, which Swift cannot express.
+        .target(name: "CTurnoutKernels", path: "Shared/CTurnoutKernels"),
         // Routing math: benchmark data, routers, training, calibration and evaluation.
-        .target(name: "TurnoutRouting", dependencies: ["COpenBLAS", "TurnoutStorage", "TurnoutWire"], path: "Shared/TurnoutRouting", swiftSettings: strictSettings),
+        .target(name: "TurnoutRouting", dependencies: ["COpenBLAS", "CTurnoutKernels", "TurnoutStorage", "TurnoutWire"], path: "Shared/TurnoutRouting", swiftSettings: strictSettings),
         // The scoring service's logic: router artifacts from a directory, hot reload, Scorer/Score.
         .target(
             name: "TurnoutScorer",
@@ -186,7 +188,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TurnoutRoutingTests",
-            dependencies: ["TurnoutRouting"],
+            dependencies: ["TurnoutRouting", "CTurnoutKernels", "TurnoutStorage"],
             path: "Tests/TurnoutRoutingTests",
             swiftSettings: strictSettings
         ),

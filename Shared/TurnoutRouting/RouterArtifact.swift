@@ -14,10 +14,21 @@ public struct RouterArtifact: Codable, Sendable {
     public enum Weights: Codable, Sendable {
         case matrixFactorization(MatrixFactorization)
         case classifier(LogisticClassifier)
+        /// `sw_ranking`: the training battles themselves, compact.
+        case similarityRanking(QuantizedSimilarityRanking)
+
+        /// The embedding size the weights were made for.
+        var dimensions: Int {
+            switch self {
+            case let .matrixFactorization(model): model.embeddingDimensions
+            case let .classifier(model): model.dimensions
+            case let .similarityRanking(model): model.dimensions
+            }
+        }
     }
 
     public var formatVersion: Int
-    /// `mf`, `classifier`, ...
+    /// `mf`, `classifier`, `sw_ranking`
     public var kind: String
     public var embeddingModel: String
     public var embeddingDimensions: Int
@@ -72,6 +83,7 @@ public struct RouterArtifact: Codable, Sendable {
         case let .matrixFactorization(model):
             mfScoringVector.map { MatrixFactorization.winRate(scoringVector: $0, embedding: embedding) } ?? model.winRate(for: embedding)
         case let .classifier(model): model.winRate(for: embedding)
+        case let .similarityRanking(model): model.winRate(for: embedding)
         }
     }
 
@@ -122,6 +134,9 @@ public struct RouterArtifact: Codable, Sendable {
         }
         guard artifact.formatVersion == formatVersion else {
             throw ArtifactError(path: url.path, problem: "uses format version \(artifact.formatVersion); this build reads version \(formatVersion)")
+        }
+        guard artifact.weights.dimensions == artifact.embeddingDimensions else {
+            throw ArtifactError(path: url.path, problem: "declares \(artifact.embeddingDimensions)-dimensional embeddings but holds weights for \(artifact.weights.dimensions)")
         }
         if let expectedModel, artifact.embeddingModel != expectedModel {
             throw ArtifactError(path: url.path, problem: "was trained on embeddings of \(artifact.embeddingModel), but this service embeds with \(expectedModel); retrain it with turnout train")

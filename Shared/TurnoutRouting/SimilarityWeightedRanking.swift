@@ -8,6 +8,9 @@ import Foundation
 /// model's win rate is read off the ratings. Similarities are one sgemv over the stored unit
 /// embeddings; the fit works on per-pair sufficient statistics, so it costs O(battles) to
 /// aggregate and O(1) to solve for two models.
+///
+/// This exact fp32 form is what evaluation trains per fold; the scorer serves the same router
+/// from `QuantizedSimilarityRanking`, which reads a quarter of the bytes per query.
 public struct SimilarityWeightedRanking: Sendable {
     /// Outcome of one training battle, strong model's view.
     public enum Outcome: UInt8, Sendable, Codable {

@@ -28,6 +28,20 @@ import TurnoutStorage
         hasher.update(text[64...])
         #expect(hasher.finalize() == SHA256.hash(text))
     }
+
+    /// Whole blocks are hashed straight from the input and partial ones buffered: every split,
+    /// and a collection without contiguous storage, must give the one-shot digest.
+    @Test(arguments: [1, 7, 63, 64, 65, 200])
+    func everySplitGivesTheSameDigest(chunk: Int) {
+        let text = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        var hasher = SHA256()
+        for start in stride(from: 0, to: text.count, by: chunk) { hasher.update(text[start..<min(text.count, start + chunk)]) }
+        let digest = hasher.finalize()
+        #expect(digest == SHA256.hash(text))
+        #expect(SHA256.hash(text.lazy.map { $0 }) == digest)
+        // hashlib.sha256(bytes((i * 31 + 7) & 0xff for i in range(1000))).hexdigest()
+        #expect(SHA256.hex(digest) == "5097e7d587352f5097062ae679f37bda5802d9f875aba14c8cb4d1a188ada179")
+    }
 }
 
 @Suite struct SQLiteTests {

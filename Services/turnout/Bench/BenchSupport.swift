@@ -26,6 +26,9 @@ enum BenchSupport {
                 text = String(Int64(value))
             } else if abs(value) >= 100 {
                 text = String(format: "%.1f", value)
+            } else if abs(value) < 0.001 {
+                // Small differences (a win rate against its exact value) would print as 0.0000.
+                text = String(format: "%.3e", value)
             } else {
                 text = String(format: "%.4f", value)
             }

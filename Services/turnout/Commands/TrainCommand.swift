@@ -9,7 +9,7 @@ enum TrainCommand {
         name: "turnout train",
         summary: "Train a router on golden labels from benchmark outcomes or on battles (Chatbot Arena votes, MT-Bench judge scores) and write a versioned, checksummed artifact. Deterministic for a given seed.",
         options: [
-            OptionSpec("router", default: "mf", value: "mf|classifier", help: "Router kind"),
+            OptionSpec("router", default: "mf", value: "mf|classifier|sw_ranking", help: "Router kind"),
             OptionSpec("train", value: "PATH,...", help: "Training data: benchmark directories (e.g. ../shared/data/mmlu), MT-Bench directories (question.jsonl, judgements.jsonl), Arena .csv or battle .jsonl files"),
             OptionSpec("out", value: "FILE", help: "Artifact to write"),
             OptionSpec("seed", default: "42", value: "N", help: "Seed for initialisation and shuffling"),
@@ -45,8 +45,14 @@ enum TrainCommand {
                 let settings = LogisticClassifier.Hyperparameters()
                 weights = .classifier(LogisticClassifier(embeddings: embeddings, outcomes: outcomes, hyperparameters: settings))
                 hyperparameters.merge(["l2": settings.l2, "iterations": Double(settings.iterations)]) { $1 }
+            case "sw_ranking":
+                // No training: the battles themselves, int8 per unique prompt (see QuantizedSimilarityRanking).
+                guard embeddings.allSatisfy({ $0.count == model.dimensions }) else {
+                    throw ConfigurationError.invalid("the embedding cache returned vectors that are not \(model.dimensions)-dimensional; delete it and retry")
+                }
+                weights = .similarityRanking(QuantizedSimilarityRanking(dimensions: model.dimensions, embeddings: embeddings, outcomes: outcomes))
             default:
-                throw ConfigurationError.invalid("--router must be mf or classifier (sw_ranking artifacts come with the scorer)")
+                throw ConfigurationError.invalid("--router must be mf, classifier or sw_ranking")
             }
             var artifact = RouterArtifact(kind: kind, embeddingModel: model.modelID, embeddingDimensions: model.dimensions, hyperparameters: hyperparameters,
                                           trainingDataSHA256: TrainingData.fingerprint(items), trainingBattles: items.count, calibration: [:], weights: weights)

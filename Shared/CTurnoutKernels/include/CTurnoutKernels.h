@@ -1,0 +1,35 @@
+// Numeric kernels for sw_ranking's per-query loops, which Swift cannot make fast here: Swift
+// compiles for baseline x86-64 (SSE2, no byte multiply-add, no FMA), has no per-function target
+// attribute, and its generic SIMD operations do not reliably inline. C compiles each loop twice,
+// portable and AVX2+FMA, and picks one at run time (one load of a cached CPU model per call).
+// Both paths compute the same quantities; the vector one may round differently in the last bits.
+#ifndef C_TURNOUT_KERNELS_H
+#define C_TURNOUT_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// Similarities of one query against int8 rows, `out[r] = scales[r] * query_scale * (rows[r] . query)`,
+/// and their smallest and largest value in `extremes[0]` and `extremes[1]`.
+///
+/// `rows` is row-major, `count x dimensions`. The integer dot products are exact as long as
+/// `128 * dimensions * max|query|` fits in an int32; the caller scales the query to keep it so.
+void turnout_int8_similarities(const int8_t *rows, const float *scales, size_t count, size_t dimensions,
+                               const int16_t *query, float query_scale, float *out, float extremes[2]);
+
+/// The sums `sums[0] = sum_r w_r * credit[r]` and `sums[1] = sum_r w_r * battles[r]`, where
+/// `w_r = exp(similarities[r] * rate - offset)` (exponent clamped to [-87, 88]; the exponential
+/// is within 3e-7 relative, the sums are in double).
+void turnout_weighted_sums(const float *similarities, const float *credit, const float *battles, size_t count,
+                           float rate, float offset, double sums[2]);
+
+/// The portable loops, exposed so tests can check the vector paths against them.
+void turnout_int8_similarities_portable(const int8_t *rows, const float *scales, size_t count, size_t dimensions,
+                                        const int16_t *query, float query_scale, float *out, float extremes[2]);
+void turnout_weighted_sums_portable(const float *similarities, const float *credit, const float *battles, size_t count,
+                                    float rate, float offset, double sums[2]);
+
+/// 1 when the kernels take their AVX2+FMA paths on this CPU, else 0.
+int turnout_kernels_vectorized(void);
+
+#endif

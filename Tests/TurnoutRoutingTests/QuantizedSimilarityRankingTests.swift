@@ -1,0 +1,141 @@
+import CTurnoutKernels
+import Foundation
+import Testing
+import TurnoutRouting
+
+/// Random training battles: unit vectors, either spread uniformly or in tight clusters (as
+/// real prompt embeddings are, so that similarities reach 0.9 and one cluster dominates).
+struct RandomBattles {
+    var embeddings: [[Float]] = []
+    var outcomes: [SimilarityWeightedRanking.Outcome] = []
+    var generator: SeededGenerator
+
+    init(count: Int, dimensions: Int, clusters: Int?, seed: UInt64) {
+        generator = SeededGenerator(seed: seed)
+        let centres = (0..<(clusters ?? 0)).map { _ in vector(dimensions) }
+        for _ in 0..<count {
+            if centres.isEmpty {
+                embeddings.append(vector(dimensions))
+                outcomes.append([.strongWins, .weakWins, .tie][Int.random(in: 0..<3, using: &generator)])
+            } else {
+                let cluster = Int.random(in: 0..<centres.count, using: &generator)
+                embeddings.append(near(centres[cluster]))
+                // Each cluster leans its own way, so the win rate depends on the prompt.
+                let strongShare = Double(cluster + 1) / Double(centres.count + 1)
+                outcomes.append(Double.random(in: 0..<1, using: &generator) < strongShare ? .strongWins : [.weakWins, .tie][Int.random(in: 0..<2, using: &generator)])
+            }
+        }
+    }
+
+    mutating func vector(_ dimensions: Int) -> [Float] {
+        (0..<dimensions).map { _ in Float.random(in: -1...1, using: &generator) }
+    }
+
+    mutating func near(_ centre: [Float]) -> [Float] {
+        centre.map { $0 + Float.random(in: -0.25...0.25, using: &generator) }
+    }
+}
+
+@Suite struct QuantizedSimilarityRankingTests {
+    @Test(arguments: [(2000, nil), (2000, 12), (300, 5)] as [(Int, Int?)])
+    func compactWinRatesMatchTheExactRouter(battles: Int, clusters: Int?) {
+        var data = RandomBattles(count: battles, dimensions: 384, clusters: clusters, seed: UInt64(battles + (clusters ?? 0)))
+        let exact = SimilarityWeightedRanking(dimensions: 384, embeddings: data.embeddings, outcomes: data.outcomes)
+        let compact = QuantizedSimilarityRanking(dimensions: 384, embeddings: data.embeddings, outcomes: data.outcomes)
+        #expect(compact.count == battles)
+        // New prompts, and prompts seen in training (their own battle has the largest weight).
+        var queries = (0..<15).map { _ in clusters == nil ? data.vector(384) : data.near(data.embeddings[Int.random(in: 0..<battles, using: &data.generator)]) }
+        queries += data.embeddings.prefix(5)
+        var spread: (Double, Double) = (1, 0)
+        for query in queries {
+            let reference = exact.winRate(for: query)
+            let rate = compact.winRate(for: query)
+            #expect(abs(rate - reference) < 1e-3, "compact \(rate), exact \(reference)")
+            spread = (min(spread.0, reference), max(spread.1, reference))
+        }
+        // The clustered data must make win rates differ, or the comparison proves little.
+        if clusters != nil { #expect(spread.1 - spread.0 > 0.05) }
+    }
+
+    @Test func battlesThatShareAPromptShareARow() {
+        var data = RandomBattles(count: 100, dimensions: 64, clusters: 4, seed: 3)
+        var embeddings: [[Float]] = []
+        var outcomes: [SimilarityWeightedRanking.Outcome] = []
+        for round in 0..<3 {
+            for (index, embedding) in data.embeddings.enumerated() {
+                embeddings.append(embedding)
+                outcomes.append(round == 0 ? data.outcomes[index] : [.strongWins, .weakWins, .tie][(index + round) % 3])
+            }
+        }
+        let compact = QuantizedSimilarityRanking(dimensions: 64, embeddings: embeddings, outcomes: outcomes)
+        #expect(compact.count == 100)
+        #expect(compact.battleCount == 300)
+        let exact = SimilarityWeightedRanking(dimensions: 64, embeddings: embeddings, outcomes: outcomes)
+        for _ in 0..<10 {
+            let query = data.near(data.embeddings[Int.random(in: 0..<100, using: &data.generator)])
+            #expect(abs(compact.winRate(for: query) - exact.winRate(for: query)) < 1e-3)
+        }
+    }
+
+    @Test func unusualQueriesAnswerWithoutTrapping() {
+        let compact = QuantizedSimilarityRanking(dimensions: 3, embeddings: [[1, 0.1, 0], [0.9, 0, 0.2], [1, 0, 0]], outcomes: [.strongWins, .strongWins, .weakWins])
+        let exact = SimilarityWeightedRanking(dimensions: 3, embeddings: [[1, 0.1, 0], [0.9, 0, 0.2], [1, 0, 0]], outcomes: [.strongWins, .strongWins, .weakWins])
+        #expect(compact.winRate(for: [1, 2]) == 0.5)
+        #expect(compact.winRate(for: [.nan, 0, 0]) == 0.5)
+        #expect(compact.winRate(for: [.infinity, 0, 0]) == 0.5)
+        // A zero query weighs every battle alike: two strong wins out of three.
+        #expect(abs(compact.winRate(for: [0, 0, 0]) - 2.0 / 3) < 1e-6)
+        // Every similarity negative: max_sim < 0 flips the weights, as RouteLLM's formula does.
+        let opposite: [Float] = [-1, 0.05, -0.1]
+        #expect(abs(compact.winRate(for: opposite) - exact.winRate(for: opposite)) < 1e-3)
+        #expect(compact.winRate(for: opposite).isFinite)
+    }
+}
+
+@Suite struct SimilarityKernelTests {
+    /// The AVX2 path (when this CPU has it) gives the portable loop's similarities exactly,
+    /// including the rows and dimensions left over from its blocks of 4 rows and 16 components.
+    @Test(arguments: [(384, 1003), (37, 9), (16, 4), (5, 3)])
+    func vectorSimilaritiesEqualThePortableOnes(dimensions: Int, count: Int) {
+        var generator = SeededGenerator(seed: UInt64(dimensions * count))
+        let rows = (0..<(dimensions * count)).map { _ in Int8.random(in: -127...127, using: &generator) }
+        let scales = (0..<count).map { _ in Float.random(in: 0...0.01, using: &generator) }
+        let query = (0..<dimensions).map { _ in Int16.random(in: -32767...32767, using: &generator) }
+        var fast = [Float](repeating: 0, count: count), portable = fast
+        var fastExtremes: [Float] = [0, 0], portableExtremes: [Float] = [0, 0]
+        turnout_int8_similarities(rows, scales, count, dimensions, query, 3e-5, &fast, &fastExtremes)
+        turnout_int8_similarities_portable(rows, scales, count, dimensions, query, 3e-5, &portable, &portableExtremes)
+        #expect(fast == portable)
+        #expect(fastExtremes == portableExtremes)
+        #expect(portableExtremes == [portable.min() ?? 0, portable.max() ?? 0])
+        // One row checked by hand, in Double.
+        let dot = (0..<dimensions).reduce(0.0) { $0 + Double(rows[dimensions + $1]) * Double(query[$1]) }
+        #expect(abs(Double(portable[1]) - Double(scales[1]) * 3e-5 * dot) <= 1e-6 * max(1, abs(Double(portable[1]))))
+    }
+
+    /// The weighted sums (a fast exp in both paths) agree with exp in Double to 1e-6 relative.
+    @Test(arguments: [1001, 8, 3])
+    func weightedSumsMatchDoublePrecision(count: Int) {
+        var generator = SeededGenerator(seed: UInt64(count))
+        let similarities = (0..<count).map { _ in Float.random(in: -1...0.6, using: &generator) }
+        let credit = (0..<count).map { _ in Float(Int.random(in: 0...4, using: &generator)) / 2 }
+        let battles = credit.map { $0 + Float(Int.random(in: 0...2, using: &generator)) }
+        let rate = Float(M_LN10) / 0.6, offset = Float(M_LN10)
+        var wins = 0.0, games = 0.0
+        for index in 0..<count {
+            let weight = exp(Double(similarities[index] * rate - offset))
+            wins += weight * Double(credit[index])
+            games += weight * Double(battles[index])
+        }
+        for kernel in [turnout_weighted_sums, turnout_weighted_sums_portable] {
+            var sums: [Double] = [0, 0]
+            kernel(similarities, credit, battles, count, rate, offset, &sums)
+            #expect(abs(sums[0] - wins) <= 1e-6 * wins)
+            #expect(abs(sums[1] - games) <= 1e-6 * games)
+        }
+        // Exponents far below zero underflow to nothing rather than to garbage.
+        var sums: [Double] = [0, 0]
+        turnout_weighted_sums([-500, 0], [1, 1], [1, 1], 2, 1, 0, &sums)
+        #expect(abs(sums[0] - 1) < 1e-6)
+    }
+}
