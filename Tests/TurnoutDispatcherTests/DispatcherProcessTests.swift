@@ -77,6 +77,29 @@ import TurnoutTestSupport
         }
     }
 
+    @Test func relaysChunksAsTheyArriveNotAtTheEnd() async throws {
+        let stack = try await stack
+        try stack.weak.set(mode: "slow_stream", count: 1)
+        var request = HTTPRequest(method: "POST", url: stack.base + "/v1/chat/completions",
+                                  headers: [("Content-Type", "application/json"), ("Authorization", "Bearer \(DispatcherStack.apiKey)")],
+                                  body: Array(DispatcherStack.chat(DispatcherStack.weakName, "one two three four five six seven eight", stream: true).utf8))
+        request.timeout = .seconds(30)
+        let started = ContinuousClock.now
+        let (head, body) = try await stack.http.stream(request)
+        #expect(head.status == 200)
+        var firstContent: Duration?
+        var text = ""
+        for try await chunk in body {
+            text += String(decoding: chunk, as: UTF8.self)
+            if firstContent == nil, text.contains("\"content\": \"weak-model\"") { firstContent = ContinuousClock.now - started }
+        }
+        let total = ContinuousClock.now - started
+        // The upstream sends a word every 50 ms (ten words): the first must not wait for the last.
+        let first = try #require(firstContent)
+        #expect(total - first >= .milliseconds(300), "first content after \(first), stream ended after \(total)")
+        #expect(text.hasSuffix("data: [DONE]\n\n"))
+    }
+
     @Test func streamedAndPlainCallsOfTheSameRequestCostTheSame() async throws {
         let stack = try await stack
         let prompt = "Explain the difference between a process and a thread in two sentences."
