@@ -140,7 +140,14 @@ enum EvalCommand {
         let cache = try EmbeddingCache(path: cachePath, maxEntries: 1_000_000, logger: logger)
         let keys = texts.map(EmbeddingCache.key(for:))
         var vectors = cache.vectors(model: model.modelID, keys: keys)
-        let missing = vectors.indices.filter { vectors[$0] == nil }
+        // Each distinct prompt is embedded once: a repeated prompt embedded in two batches can
+        // differ in the last bits, and the cache keeps one of them, so a rerun would not match.
+        var firstIndex: [String: Int] = [:]
+        let missing = vectors.indices.filter { index in
+            guard vectors[index] == nil, firstIndex[texts[index]] == nil else { return false }
+            firstIndex[texts[index]] = index
+            return true
+        }
         if !missing.isEmpty {
             printError("embedding \(missing.count) prompts (cached for next time in \(cachePath))")
             for chunk in stride(from: 0, to: missing.count, by: 256) {
@@ -148,6 +155,9 @@ enum EvalCommand {
                 let fresh = model.embed(slice.map { texts[$0] })
                 for (index, vector) in zip(slice, fresh) { vectors[index] = vector }
                 cache.store(model: model.modelID, entries: zip(slice, fresh).map { (keys[$0.0], $0.1) })
+            }
+            for index in vectors.indices where vectors[index] == nil {
+                if let first = firstIndex[texts[index]] { vectors[index] = vectors[first] }
             }
         }
         return vectors.map { $0 ?? [] }
