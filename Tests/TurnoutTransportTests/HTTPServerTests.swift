@@ -90,6 +90,27 @@ import TurnoutTransport
         await server.shutdown()
     }
 
+    @Test func aRequestTrickledInByteByByteIsCutOff() async throws {
+        let server = try Self.start {
+            $0.readTimeout = .seconds(10)
+            $0.requestTimeout = .milliseconds(600)
+        }
+        let connection = try RawWireConnection(port: try port(server))
+        let started = ContinuousClock.now
+        // Never quiet for long enough to trip the read timeout, and not finished when the
+        // request timeout passes (the head alone takes 1.2 s at this pace).
+        for byte in Array("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n".utf8) {
+            if ContinuousClock.now - started > .milliseconds(900) { break }
+            // Once the server has given up, writes fail (EPIPE): that is the point.
+            guard (try? await connection.send([byte])) != nil else { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let reply = String(decoding: try await connection.readAll(timeout: .seconds(10)), as: UTF8.self)
+        #expect(reply.hasPrefix("HTTP/1.1 408"), "\(reply)")
+        #expect(ContinuousClock.now - started < .seconds(5))
+        await server.shutdown()
+    }
+
     @Test func streamsChunkedBodiesThatCurlReadsIncrementally() async throws {
         let server = try Self.start()
         let client = HTTPClient()

@@ -12,6 +12,10 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxBodyBytes = 8 << 20
     /// A request that starts arriving and stalls this long is dropped.
     public var readTimeout: Duration = .seconds(30)
+    /// A request must arrive whole within this long of its first byte, even one that never
+    /// stalls: a client trickling a byte a second (slowloris) would otherwise hold its
+    /// connection forever.
+    public var requestTimeout: Duration = .seconds(60)
     /// A kept-alive connection idle this long is closed.
     public var idleTimeout: Duration = .seconds(75)
     public var drainTimeout: Duration = .seconds(10)
@@ -60,13 +64,14 @@ public final class HTTPServer: Sendable {
 
     public func start() throws(TransportError) {
         let readLimit = configuration.readTimeout.nanoseconds
+        let requestLimit = configuration.requestTimeout.nanoseconds
         let idleLimit = configuration.idleTimeout.nanoseconds
-        try host.start(listen: configuration.listen, backlog: configuration.backlog, sweepEvery: min(.milliseconds(250), configuration.readTimeout / 4)) { [unowned self] loop, fd, peer in
+        try host.start(listen: configuration.listen, backlog: configuration.backlog, sweepEvery: min(.milliseconds(250), configuration.readTimeout / 4, configuration.requestTimeout / 4)) { [unowned self] loop, fd, peer in
             HTTPServerConnection(server: self, loop: loop, fd: fd, peer: peer)
         } sweep: { [unowned self] connection, now in
             guard !connection.busy else { return }
             let quiet = now &- connection.lastReadNanos
-            if connection.hasPartialInput, quiet > readLimit {
+            if connection.hasPartialInput, quiet > readLimit || now &- connection.requestStartedNanos > requestLimit {
                 writeError(408, "request not received in time", on: connection)
                 connection.closeAfterFlushing(.readTimeout)
             } else if !connection.hasPartialInput, quiet > idleLimit {

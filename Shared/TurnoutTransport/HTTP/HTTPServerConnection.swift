@@ -11,6 +11,9 @@ final class HTTPServerConnection: StreamConnection, @unchecked Sendable {
     private var parser: HTTPRequestParser
     private(set) var busy = false
     private var sentContinue = false
+    /// When the first byte of the request now being received arrived: a request must be whole
+    /// within the server's `requestTimeout` of it, however slowly it trickles in.
+    private(set) var requestStartedNanos: UInt64 = 0
 
     init(server: HTTPServer, loop: EventLoop, fd: Int32, peer: String) {
         self.server = server
@@ -19,6 +22,7 @@ final class HTTPServerConnection: StreamConnection, @unchecked Sendable {
     }
 
     override func bytesReceived(_ bytes: UnsafeRawBufferPointer) {
+        if parser.bufferedByteCount == 0, !busy { requestStartedNanos = Deadline.nowNanos() }
         parser.append(bytes)
         processBufferedRequests()
     }
@@ -67,6 +71,8 @@ final class HTTPServerConnection: StreamConnection, @unchecked Sendable {
             }
             readPaused = false
             updateInterest()
+            // Pipelined bytes already here start the next request's clock now.
+            requestStartedNanos = Deadline.nowNanos()
             processBufferedRequests()
         }
     }
