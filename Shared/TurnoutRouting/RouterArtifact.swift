@@ -14,10 +14,11 @@ public struct RouterArtifact: Codable, Sendable {
     public enum Weights: Codable, Sendable {
         case matrixFactorization(MatrixFactorization)
         case classifier(LogisticClassifier)
+        case expectedGain(ExpectedGainRouter)
     }
 
     public var formatVersion: Int
-    /// `mf`, `classifier`, ...
+    /// `mf`, `classifier`, `gain`, ...
     public var kind: String
     public var embeddingModel: String
     public var embeddingDimensions: Int
@@ -72,6 +73,7 @@ public struct RouterArtifact: Codable, Sendable {
         case let .matrixFactorization(model):
             mfScoringVector.map { MatrixFactorization.winRate(scoringVector: $0, embedding: embedding) } ?? model.winRate(for: embedding)
         case let .classifier(model): model.winRate(for: embedding)
+        case let .expectedGain(model): model.winRate(for: embedding)
         }
     }
 
