@@ -16,6 +16,8 @@ public struct RouterArtifact: Codable, Sendable {
         case classifier(LogisticClassifier)
         /// `sw_ranking`: the training battles themselves, compact.
         case similarityRanking(QuantizedSimilarityRanking)
+        /// `gain`: Turnout's expected-gain router (docs/routers.md).
+        case expectedGain(ExpectedGainRouter)
 
         /// The embedding size the weights were made for.
         var dimensions: Int {
@@ -23,12 +25,13 @@ public struct RouterArtifact: Codable, Sendable {
             case let .matrixFactorization(model): model.embeddingDimensions
             case let .classifier(model): model.dimensions
             case let .similarityRanking(model): model.dimensions
+            case let .expectedGain(model): model.heads.dimensions
             }
         }
     }
 
     public var formatVersion: Int
-    /// `mf`, `classifier`, `sw_ranking`
+    /// `mf`, `classifier`, `sw_ranking`, `gain`
     public var kind: String
     public var embeddingModel: String
     public var embeddingDimensions: Int
@@ -84,6 +87,7 @@ public struct RouterArtifact: Codable, Sendable {
             mfScoringVector.map { MatrixFactorization.winRate(scoringVector: $0, embedding: embedding) } ?? model.winRate(for: embedding)
         case let .classifier(model): model.winRate(for: embedding)
         case let .similarityRanking(model): model.winRate(for: embedding)
+        case let .expectedGain(model): model.winRate(for: embedding)
         }
     }
 

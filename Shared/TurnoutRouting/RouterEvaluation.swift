@@ -73,14 +73,40 @@ public enum RouterEvaluation {
     public struct TrainingSet: Sendable {
         public var embeddings: [[Float]]
         public var outcomes: [SimilarityWeightedRanking.Outcome]
+        /// Each example's score of the strong and of the weak model on 0...1, for routers that
+        /// model each model's quality rather than the battle (`gain`): a benchmark's
+        /// correctness keeps "both right" apart from "both wrong", which an outcome cannot.
+        public var strongScores: [Double]
+        public var weakScores: [Double]
 
+        /// From outcomes alone: a win scores 1 against 0, a tie 0.5 each.
         public init(embeddings: [[Float]] = [], outcomes: [SimilarityWeightedRanking.Outcome] = []) {
             self.embeddings = embeddings
             self.outcomes = outcomes
+            strongScores = outcomes.map { $0 == .strongWins ? 1 : $0 == .tie ? 0.5 : 0 }
+            weakScores = outcomes.map { $0 == .weakWins ? 1 : $0 == .tie ? 0.5 : 0 }
+        }
+
+        /// From benchmark items or labelled battles: their outcomes, and their scores on 0...1
+        /// (a judge's 1-10 mapped linearly onto it).
+        public init(embeddings: [[Float]], items: [BenchmarkItem], scale: Benchmark.Scale = .correctness) {
+            self.embeddings = embeddings
+            outcomes = items.map(SimilarityWeightedRanking.Outcome.init)
+            func unit(_ score: Double) -> Double {
+                switch scale {
+                case .correctness: min(1, max(0, score))
+                case .judgeScore: min(1, max(0, (score - 1) / 9))
+                }
+            }
+            strongScores = items.map { unit($0.strongScore) }
+            weakScores = items.map { unit($0.weakScore) }
         }
 
         func adding(_ other: TrainingSet) -> TrainingSet {
-            TrainingSet(embeddings: embeddings + other.embeddings, outcomes: outcomes + other.outcomes)
+            var sum = TrainingSet(embeddings: embeddings + other.embeddings, outcomes: outcomes + other.outcomes)
+            sum.strongScores = strongScores + other.strongScores
+            sum.weakScores = weakScores + other.weakScores
+            return sum
         }
     }
 
@@ -105,11 +131,10 @@ public enum RouterEvaluation {
     /// Scores every benchmark item with a router trained by `train` per `plan`.
     public static func evaluate(_ router: String, benchmark: Benchmark, embeddings: [[Float]], plan: TrainingPlan, thresholds: Int,
                                 train: (TrainingSet) -> ([Float]) -> Double) -> RouterReport {
-        let outcomes = benchmark.items.map(SimilarityWeightedRanking.Outcome.init)
         let rates: [Double]
         if plan.includesBenchmark {
             rates = CrossValidation.heldOutWinRates(count: benchmark.items.count, folds: plan.folds, seed: plan.seed) { indices in
-                let scorer = train(plan.extra.adding(TrainingSet(embeddings: indices.map { embeddings[$0] }, outcomes: indices.map { outcomes[$0] })))
+                let scorer = train(plan.extra.adding(fold(indices, benchmark: benchmark, embeddings: embeddings)))
                 return { index in scorer(embeddings[index]) }
             }
         } else {
@@ -117,6 +142,11 @@ public enum RouterEvaluation {
             rates = embeddings.map(scorer)
         }
         return report(router: router, winRates: rates, benchmark: benchmark, thresholds: thresholds)
+    }
+
+    /// The benchmark items at `indices` as training data.
+    static func fold(_ indices: [Int], benchmark: Benchmark, embeddings: [[Float]]) -> TrainingSet {
+        TrainingSet(embeddings: indices.map { embeddings[$0] }, items: indices.map { benchmark.items[$0] }, scale: benchmark.scale)
     }
 
     /// `sw_ranking`.

@@ -13,7 +13,7 @@ enum EvalCommand {
         options: [
             OptionSpec("benchmark", default: "mmlu", value: "mmlu|gsm8k|mt-bench", help: "Benchmark to evaluate on"),
             OptionSpec("data", env: "TURNOUT_DATA_DIR", default: "../shared/data", value: "DIR", help: "Directory holding mmlu/ and gsm8k/; for mt-bench, question.jsonl and judgements.jsonl (or an mt-bench/ holding them)"),
-            OptionSpec("routers", default: "random,sw_ranking", value: "LIST", help: "Comma-separated routers: random, sw_ranking, mf, classifier, ensemble (rank average of the three learned ones)"),
+            OptionSpec("routers", default: "random,sw_ranking", value: "LIST", help: "Comma-separated routers: random, sw_ranking, mf, classifier, ensemble (rank average of the three learned ones), gain (Turnout's expected-gain router)"),
             OptionSpec("folds", default: "5", value: "K", help: "Cross-validation folds"),
             OptionSpec("seed", default: "0", value: "N", help: "Seed for the fold split"),
             OptionSpec("thresholds", default: "10", value: "N", help: "Quantile bins of win rates (RouteLLM uses 10)"),
@@ -44,7 +44,7 @@ enum EvalCommand {
             let seed = UInt64(try options.int("seed", range: 0...Int.max))
             let thresholds = try options.int("thresholds", range: 2...1000)
             let routers = (options.string("routers") ?? "").split(separator: ",").map(String.init)
-            let known: Set<String> = ["random", "sw_ranking", "mf", "classifier", "ensemble"]
+            let known: Set<String> = ["random", "sw_ranking", "mf", "classifier", "ensemble", "gain"]
             if let unknown = routers.first(where: { !known.contains($0) }) {
                 throw ConfigurationError.invalid("unknown router \"\(unknown)\"; known: \(known.sorted().joined(separator: ", "))")
             }
@@ -62,6 +62,7 @@ enum EvalCommand {
                     switch router {
                     case "sw_ranking": report = RouterEvaluation.swRanking(benchmark: benchmark, embeddings: embeddings, plan: plan, thresholds: thresholds)
                     case "mf": report = RouterEvaluation.matrixFactorization(benchmark: benchmark, embeddings: embeddings, plan: plan, thresholds: thresholds)
+                    case "gain": report = RouterEvaluation.expectedGain(benchmark: benchmark, embeddings: embeddings, plan: plan, thresholds: thresholds)
                     default: report = RouterEvaluation.classifier(benchmark: benchmark, embeddings: embeddings, plan: plan, thresholds: thresholds)
                     }
                     byName[router] = report
@@ -100,8 +101,7 @@ enum EvalCommand {
         let evaluatedPath = evaluated.standardizedFileURL.path
         let others = listed.filter { $0.path != evaluatedPath }
         let items = try TrainingOptions.corpus(others, options).items
-        let extra = RouterEvaluation.TrainingSet(embeddings: try embed(items.map(\.prompt), model: model, options: options),
-                                                  outcomes: items.map(SimilarityWeightedRanking.Outcome.init))
+        let extra = RouterEvaluation.TrainingSet(embeddings: try embed(items.map(\.prompt), model: model, options: options), items: items)
         return RouterEvaluation.TrainingPlan(extra: extra, includesBenchmark: others.count != listed.count, folds: folds, seed: seed)
     }
 

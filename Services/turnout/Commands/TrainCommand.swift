@@ -9,7 +9,7 @@ enum TrainCommand {
         name: "turnout train",
         summary: "Train a router on golden labels from benchmark outcomes or on battles (Chatbot Arena votes, MT-Bench judge scores) and write a versioned, checksummed artifact. Deterministic for a given seed.",
         options: [
-            OptionSpec("router", default: "mf", value: "mf|classifier|sw_ranking", help: "Router kind"),
+            OptionSpec("router", default: "mf", value: "mf|classifier|sw_ranking|gain", help: "Router kind (gain: Turnout's expected-gain router, see docs/routers.md)"),
             OptionSpec("train", value: "PATH,...", help: "Training data: benchmark directories (e.g. ../shared/data/mmlu), MT-Bench directories (question.jsonl, judgements.jsonl), Arena .csv or battle .jsonl files"),
             OptionSpec("out", value: "FILE", help: "Artifact to write"),
             OptionSpec("seed", default: "42", value: "N", help: "Seed for initialisation and shuffling"),
@@ -30,6 +30,7 @@ enum TrainCommand {
             let model = try EvalCommand.loadModel(options)
             let embeddings = try EvalCommand.embed(items.map(\.prompt), model: model, options: options)
             let outcomes = items.map(SimilarityWeightedRanking.Outcome.init)
+            let set = RouterEvaluation.TrainingSet(embeddings: embeddings, items: items)
             let weights: RouterArtifact.Weights
             var hyperparameters: [String: Double] = ["seed": Double(seed)]
             switch kind {
@@ -51,8 +52,15 @@ enum TrainCommand {
                     throw ConfigurationError.invalid("the embedding cache returned vectors that are not \(model.dimensions)-dimensional; delete it and retry")
                 }
                 weights = .similarityRanking(QuantizedSimilarityRanking(dimensions: model.dimensions, embeddings: embeddings, outcomes: outcomes))
+            case "gain":
+                var settings = ExpectedGainRouter.Hyperparameters()
+                settings.seed = seed
+                let router = ExpectedGainRouter(embeddings: set.embeddings, strongScores: set.strongScores, weakScores: set.weakScores, hyperparameters: settings)
+                weights = .expectedGain(router)
+                hyperparameters.merge(["l2": router.l2, "neighbours": Double(router.neighbours.neighbours), "prior_weight": settings.priorWeight,
+                                       "inner_folds": Double(settings.innerFolds), "iterations": Double(settings.iterations)]) { $1 }
             default:
-                throw ConfigurationError.invalid("--router must be mf, classifier or sw_ranking")
+                throw ConfigurationError.invalid("--router must be mf, classifier, sw_ranking or gain")
             }
             var artifact = RouterArtifact(kind: kind, embeddingModel: model.modelID, embeddingDimensions: model.dimensions, hyperparameters: hyperparameters,
                                           trainingDataSHA256: TrainingData.fingerprint(items), trainingBattles: items.count, calibration: [:], weights: weights)

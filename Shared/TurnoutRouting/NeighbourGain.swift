@@ -1,0 +1,174 @@
+import COpenBLAS
+import Foundation
+
+/// The expected quality gain of the strong model for a prompt, estimated from the training
+/// prompts most similar to it: the mean of `strong score - weak score` over its `neighbours`
+/// nearest training prompts (cosine similarity), shrunk towards the mean gain of all of them
+/// by `priorWeight` pseudo-prompts.
+///
+/// Why: a linear model over embeddings draws one hyperplane, but which questions the weak
+/// model fails clusters by topic (an MMLU subject, a kind of word problem) in ways a hyperplane
+/// blurs. A local average captures that; and unlike `sw_ranking`, whose weights
+/// (`10 * 10^(sim / max sim)`) vary only tenfold over all of the training set and so give
+/// nearly a global average, it looks at the nearest prompts alone. The shrinkage keeps a
+/// neighbourhood of few prompts from looking certain.
+///
+/// Embeddings are stored as unit vectors quantised to int8 with one scale per row (a quarter
+/// of float32's size, and cosine similarities within about 0.01 of exact); training,
+/// evaluation and serving all use the quantised rows, so what is measured is what is served.
+public struct NeighbourGain: Sendable {
+    public let dimensions: Int
+    /// How many nearest training prompts are averaged (at most the number stored).
+    public let neighbours: Int
+    /// Pseudo-prompts of the mean gain added to every neighbourhood.
+    public let priorWeight: Double
+    /// Row-major int8 codes of the unit embeddings; row `r` is `codes[r*d..<(r+1)*d] * scales[r]`.
+    public let codes: [Int8]
+    public let scales: [Float]
+    /// `strong score - weak score` of each stored prompt, in -1...1.
+    public let gains: [Float]
+    /// The mean of `gains`, the value every estimate is shrunk towards.
+    public let meanGain: Double
+    /// The dequantised rows, for BLAS (derived, not stored).
+    let matrix: [Float]
+
+    public var count: Int { gains.count }
+
+    /// Stores unit, quantised copies of `embeddings` and their gains.
+    /// - Parameters:
+    ///   - gains: `strong score - weak score` per embedding, clamped to -1...1.
+    ///   - neighbours: k, at least 1.
+    public init(embeddings: [[Float]], gains: [Double], neighbours: Int, priorWeight: Double = 5) {
+        precondition(embeddings.count == gains.count, "one gain per embedding")
+        let d = embeddings.first?.count ?? 0
+        var codes = [Int8](repeating: 0, count: embeddings.count * d)
+        var scales = [Float](repeating: 0, count: embeddings.count)
+        for (row, vector) in embeddings.enumerated() where vector.count == d {
+            let norm = vector.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+            guard norm > 0 else { continue }
+            let largest = vector.reduce(Float(0)) { max($0, abs($1)) } / norm
+            scales[row] = largest / 127
+            for column in 0..<d {
+                codes[row * d + column] = Int8((vector[column] / norm / scales[row]).rounded())
+            }
+        }
+        self.init(dimensions: d, codes: codes, scales: scales, gains: gains.map { Float(min(1, max(-1, $0))) },
+                  neighbours: neighbours, priorWeight: priorWeight)
+    }
+
+    /// A store from its stored form (decoding, `with(neighbours:)`).
+    /// - Precondition: `codes.count == dimensions * gains.count` and `scales.count == gains.count`.
+    init(dimensions: Int, codes: [Int8], scales: [Float], gains: [Float], neighbours: Int, priorWeight: Double) {
+        precondition(codes.count == dimensions * gains.count && scales.count == gains.count, "one row of codes and one scale per gain")
+        self.dimensions = dimensions
+        self.codes = codes
+        self.scales = scales
+        self.gains = gains
+        self.neighbours = max(1, neighbours)
+        self.priorWeight = max(0, priorWeight)
+        meanGain = gains.isEmpty ? 0 : gains.reduce(0.0) { $0 + Double($1) } / Double(gains.count)
+        var matrix = [Float](repeating: 0, count: codes.count)
+        for row in 0..<gains.count {
+            for column in 0..<dimensions { matrix[row * dimensions + column] = Float(codes[row * dimensions + column]) * scales[row] }
+        }
+        self.matrix = matrix
+    }
+
+    /// The same store averaging `neighbours` prompts.
+    public func with(neighbours: Int) -> NeighbourGain {
+        NeighbourGain(dimensions: dimensions, codes: codes, scales: scales, gains: gains, neighbours: neighbours, priorWeight: priorWeight)
+    }
+
+    /// The estimated gain for an embedding: 0 (no evidence either way) for an empty store or an
+    /// embedding of the wrong size.
+    public func gain(for embedding: [Float]) -> Double {
+        gains(for: [embedding])[0]
+    }
+
+    /// Estimated gains for many embeddings at once (one matrix product per block of them).
+    public func gains(for embeddings: [[Float]]) -> [Double] {
+        var result = [Double](repeating: 0, count: embeddings.count)
+        guard count > 0 else { return result }
+        let valid = embeddings.indices.filter { embeddings[$0].count == dimensions }
+        let k = min(neighbours, count)
+        forEachSimilarityRow(valid.map { embeddings[$0] }) { position, similarities in
+            let nearest = Self.nearest(similarities, count: k, excluding: nil)
+            result[valid[position]] = estimate(nearest.reduce(0.0) { $0 + Double(gains[$1]) }, neighbours: nearest.count, prior: meanGain)
+        }
+        return result
+    }
+
+    /// The shrunk mean: `(sum of the neighbours' gains + priorWeight * prior) / (neighbours + priorWeight)`.
+    func estimate(_ sum: Double, neighbours: Int, prior: Double) -> Double {
+        let total = Double(neighbours) + priorWeight
+        return total > 0 ? (sum + priorWeight * prior) / total : 0
+    }
+
+    /// Calls `body` with each query's cosine similarities to every stored row, in query order,
+    /// computing them in blocks of up to 256 queries by one matrix product each (one query, as
+    /// the scorer asks, needs only one row of working space).
+    func forEachSimilarityRow(_ queries: [[Float]], _ body: (Int, UnsafeBufferPointer<Float>) -> Void) {
+        let d = dimensions, n = count, block = max(1, min(256, queries.count))
+        var similarities = [Float](repeating: 0, count: block * n)
+        for start in stride(from: 0, to: queries.count, by: block) {
+            let rows = min(block, queries.count - start)
+            var unit = [Float](repeating: 0, count: rows * d)
+            for row in 0..<rows {
+                let query = queries[start + row]
+                let norm = query.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+                for column in 0..<d where norm > 0 { unit[row * d + column] = query[column] / norm }
+            }
+            unit.withUnsafeBufferPointer { left in
+                matrix.withUnsafeBufferPointer { right in
+                    similarities.withUnsafeMutableBufferPointer { out in
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(n), Int32(d), 1,
+                                    left.baseAddress, Int32(d), right.baseAddress, Int32(d), 0, out.baseAddress, Int32(n))
+                    }
+                }
+            }
+            similarities.withUnsafeBufferPointer { all in
+                for row in 0..<rows { body(start + row, UnsafeBufferPointer(rebasing: all[(row * n)..<((row + 1) * n)])) }
+            }
+        }
+    }
+
+    /// Indices of the `count` largest similarities, most similar first; equal similarities go
+    /// to the lower index, so the result is deterministic. `excluding` is skipped (leave-one-out).
+    static func nearest(_ similarities: UnsafeBufferPointer<Float>, count k: Int, excluding: Int?) -> [Int] {
+        guard k > 0 else { return [] }
+        // A min-heap of the best k so far, its root the worst of them.
+        var heap: [Int] = []
+        heap.reserveCapacity(k)
+        func better(_ a: Int, _ b: Int) -> Bool {
+            similarities[a] > similarities[b] || (similarities[a] == similarities[b] && a < b)
+        }
+        func siftDown(_ start: Int) {
+            var parent = start
+            while true {
+                let left = 2 * parent + 1, right = left + 1
+                var worst = parent
+                if left < heap.count && better(heap[worst], heap[left]) { worst = left }
+                if right < heap.count && better(heap[worst], heap[right]) { worst = right }
+                if worst == parent { return }
+                heap.swapAt(parent, worst)
+                parent = worst
+            }
+        }
+        for index in 0..<similarities.count where index != excluding {
+            if heap.count < k {
+                heap.append(index)
+                var child = heap.count - 1
+                while child > 0 {
+                    let parent = (child - 1) / 2
+                    guard better(heap[parent], heap[child]) else { break }
+                    heap.swapAt(parent, child)
+                    child = parent
+                }
+            } else if better(index, heap[0]) {
+                heap[0] = index
+                siftDown(0)
+            }
+        }
+        return heap.sorted(by: better)
+    }
+}
