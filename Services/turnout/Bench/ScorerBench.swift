@@ -46,6 +46,8 @@ enum ScorerBench {
             report["sw_p99_ms"] = percentile(swTimes, 0.99)
             report["sw_battles"] = Double(battles)
             report["sw_kernels_avx2"] = QuantizedSimilarityRanking.usesVectorKernels ? 1 : 0
+            // The pass the scorer takes at this size: 4 for 4-bit rows (above 50,000), else 8.
+            if case .similarityRanking(let model) = sw.weights { report["sw_bits"] = model.similarityPass == .int4 ? 4 : 8 }
             // The exact fp32 form (what eval uses), for the speed-up and the rounding the compact form costs.
             let exact = SimilarityWeightedRanking(dimensions: 384, embeddings: embeddings, outcomes: outcomes)
             var exactTimes: [Double] = []
