@@ -20,6 +20,16 @@ void turnout_int8_similarities_portable(const int8_t *rows, const float *scales,
     extremes[1] = high;
 }
 
+void turnout_int8_similarities_at_portable(const int8_t *rows, const float *scales, size_t dimensions, const uint32_t *indices, size_t count,
+                                           const int16_t *query, float query_scale, float *out) {
+    for (size_t i = 0; i < count; i++) {
+        const int8_t *row = rows + (size_t)indices[i] * dimensions;
+        int32_t dot = 0;
+        for (size_t j = 0; j < dimensions; j++) dot += (int32_t)row[j] * (int32_t)query[j];
+        out[i] = scales[indices[i]] * query_scale * (float)dot;
+    }
+}
+
 // Row r's 4-bit codes are `turnout_int4_row_bytes(dimensions)` bytes from `rows + r * that`: in
 // each block of 64 components, byte k holds component k in its low nibble and k + 32 in its
 // high one, each as code + 8 (0...15), so one 32-byte load feeds two byte multiply-adds.
@@ -143,6 +153,25 @@ static VECTOR void similarities_vector(const int8_t *rows, const float *scales, 
     extremes[1] = high;
 }
 
+// Scattered rows (thousands when prompts cluster tightly) one at a time, so without blocking;
+// the row four ahead is prefetched, as the rows are far apart in memory.
+static VECTOR void similarities_at_vector(const int8_t *rows, const float *scales, size_t dimensions, const uint32_t *indices, size_t count,
+                                          const int16_t *query, float query_scale, float *out) {
+    const size_t vector_end = dimensions & ~(size_t)15;
+    for (size_t i = 0; i < count; i++) {
+        if (i + 4 < count) {
+            const char *ahead = (const char *)(rows + (size_t)indices[i + 4] * dimensions);
+            for (size_t offset = 0; offset < dimensions; offset += 64) _mm_prefetch(ahead + offset, _MM_HINT_T0);
+        }
+        const int8_t *row = rows + (size_t)indices[i] * dimensions;
+        __m256i sum = _mm256_setzero_si256();
+        for (size_t j = 0; j < vector_end; j += 16) sum = _mm256_add_epi32(sum, multiply_add16(row + j, _mm256_loadu_si256((const __m256i *)(query + j))));
+        int32_t dot = horizontal_sum(sum);
+        for (size_t j = vector_end; j < dimensions; j++) dot += (int32_t)row[j] * (int32_t)query[j];
+        out[i] = scales[indices[i]] * query_scale * (float)dot;
+    }
+}
+
 // 32 bytes of a 4-bit row (64 components) against the query's matching 64 int8: the nibbles
 // (code + 8, unsigned) times the signed query in byte pairs (at most 2 * 15 * 127, no
 // saturation), both halves added in int16 (at most 7,620) and widened to 8 int32.
@@ -255,6 +284,15 @@ void turnout_int8_similarities(const int8_t *rows, const float *scales, size_t c
     }
 }
 
+void turnout_int8_similarities_at(const int8_t *rows, const float *scales, size_t dimensions, const uint32_t *indices, size_t count,
+                                  const int16_t *query, float query_scale, float *out) {
+    if (turnout_kernels_vectorized()) {
+        similarities_at_vector(rows, scales, dimensions, indices, count, query, query_scale, out);
+    } else {
+        turnout_int8_similarities_at_portable(rows, scales, dimensions, indices, count, query, query_scale, out);
+    }
+}
+
 void turnout_int4_similarities(const uint8_t *rows, const float *scales, size_t count, size_t dimensions,
                                const int8_t *query, float query_scale, float *out, float extremes[2]) {
     if (turnout_kernels_vectorized()) {
@@ -282,6 +320,11 @@ int turnout_kernels_vectorized(void) {
 void turnout_int8_similarities(const int8_t *rows, const float *scales, size_t count, size_t dimensions,
                                const int16_t *query, float query_scale, float *out, float extremes[2]) {
     turnout_int8_similarities_portable(rows, scales, count, dimensions, query, query_scale, out, extremes);
+}
+
+void turnout_int8_similarities_at(const int8_t *rows, const float *scales, size_t dimensions, const uint32_t *indices, size_t count,
+                                  const int16_t *query, float query_scale, float *out) {
+    turnout_int8_similarities_at_portable(rows, scales, dimensions, indices, count, query, query_scale, out);
 }
 
 void turnout_int4_similarities(const uint8_t *rows, const float *scales, size_t count, size_t dimensions,

@@ -51,8 +51,10 @@ public struct QuantizedSimilarityRanking: Sendable {
     let packed: [UInt8]
     let packedScales: [Float]
     /// For `.int4`: rows whose 4-bit similarity is within this of the largest are recomputed
-    /// from int8. Six standard deviations of a row's 4-bit rounding error against a unit query
-    /// (`scale / sqrt(12)` for the coarsest row), so the true maximum is almost never left out.
+    /// from int8: three standard deviations of a row's 4-bit rounding error against a unit query
+    /// (`scale / sqrt(12)` for the coarsest row). On 100,000 clustered rows that refines about
+    /// 950 rows per query with the same win rates as six (5,800 rows, which cost more than the
+    /// int8 pass saved); two lets the error double.
     let refineMargin: Float
 
     /// Whether this CPU takes the kernels' AVX2+FMA paths (else their portable loops).
@@ -113,7 +115,7 @@ public struct QuantizedSimilarityRanking: Sendable {
         similarityPass = chosen
         if chosen == .int4 {
             (packed, packedScales) = Self.pack(codes: codes, scales: scales, dimensions: dimensions)
-            refineMargin = 6 * (packedScales.max() ?? 0) / Float(12).squareRoot()
+            refineMargin = 3 * (packedScales.max() ?? 0) / Float(12).squareRoot()
         } else {
             (packed, packedScales, refineMargin) = ([], [], 0)
         }
@@ -210,23 +212,19 @@ public struct QuantizedSimilarityRanking: Sendable {
     }
 
     /// Recomputes from int8 the rows within `refineMargin` of the largest 4-bit similarity
-    /// (`top`) and returns the largest of them.
+    /// (`top`), in one kernel call, and returns the largest of them.
     func refine(_ similarities: inout [Float], top: Float, query: [Int16], queryScale: Float) -> Float {
         let floor = top - refineMargin
+        var indices: [UInt32] = []
+        for (row, value) in similarities.enumerated() where value >= floor { indices.append(UInt32(truncatingIfNeeded: row)) }
+        let exact = [Float](unsafeUninitializedCapacity: indices.count) { buffer, initialized in
+            turnout_int8_similarities_at(codes, scales, dimensions, indices, indices.count, query, queryScale, buffer.baseAddress)
+            initialized = indices.count
+        }
         var highest = -Float.infinity
-        var extremes: [Float] = [0, 0]
-        codes.withUnsafeBufferPointer { rows in
-            scales.withUnsafeBufferPointer { rowScales in
-                similarities.withUnsafeMutableBufferPointer { values in
-                    guard let rowBase = rows.baseAddress, let scaleBase = rowScales.baseAddress else { return }
-                    for row in values.indices where values[row] >= floor {
-                        var exact: Float = 0
-                        turnout_int8_similarities(rowBase + row * dimensions, scaleBase + row, 1, dimensions, query, queryScale, &exact, &extremes)
-                        values[row] = exact
-                        highest = max(highest, exact)
-                    }
-                }
-            }
+        for (index, row) in indices.enumerated() {
+            similarities[Int(row)] = exact[index]
+            highest = max(highest, exact[index])
         }
         return highest
     }

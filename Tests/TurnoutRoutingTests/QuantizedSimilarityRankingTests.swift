@@ -179,6 +179,24 @@ struct RandomBattles {
         #expect(abs(Double(portable[last]) - Double(scales[last]) * 3e-3 * dot) <= 1e-6 * max(1, abs(Double(portable[last]))))
     }
 
+    /// The gathered int8 similarities the 4-bit pass refines with equal the full pass's, row for row.
+    @Test(arguments: [(384, 50), (37, 9)])
+    func gatheredSimilaritiesEqualTheFullPass(dimensions: Int, count: Int) {
+        var generator = SeededGenerator(seed: UInt64(dimensions + count))
+        let rows = (0..<(dimensions * count)).map { _ in Int8.random(in: -127...127, using: &generator) }
+        let scales = (0..<count).map { _ in Float.random(in: 0...0.01, using: &generator) }
+        let query = (0..<dimensions).map { _ in Int16.random(in: -32767...32767, using: &generator) }
+        var all = [Float](repeating: 0, count: count)
+        var extremes: [Float] = [0, 0]
+        turnout_int8_similarities_portable(rows, scales, count, dimensions, query, 3e-5, &all, &extremes)
+        let indices: [UInt32] = (0..<UInt32(count)).filter { $0 % 3 != 1 }.reversed()
+        for kernel in [turnout_int8_similarities_at, turnout_int8_similarities_at_portable] {
+            var picked = [Float](repeating: 0, count: indices.count)
+            kernel(rows, scales, dimensions, indices, indices.count, query, 3e-5, &picked)
+            #expect(picked == indices.map { all[Int($0)] })
+        }
+    }
+
     /// The weighted sums (a fast exp in both paths) agree with exp in Double to 1e-6 relative.
     @Test(arguments: [1001, 8, 3])
     func weightedSumsMatchDoublePrecision(count: Int) {
