@@ -20,6 +20,45 @@ void turnout_int8_similarities_portable(const int8_t *rows, const float *scales,
     extremes[1] = high;
 }
 
+void turnout_int8_similarities_at_portable(const int8_t *rows, const float *scales, size_t dimensions, const uint32_t *indices, size_t count,
+                                           const int16_t *query, float query_scale, float *out) {
+    for (size_t i = 0; i < count; i++) {
+        const int8_t *row = rows + (size_t)indices[i] * dimensions;
+        int32_t dot = 0;
+        for (size_t j = 0; j < dimensions; j++) dot += (int32_t)row[j] * (int32_t)query[j];
+        out[i] = scales[indices[i]] * query_scale * (float)dot;
+    }
+}
+
+// Row r's 4-bit codes are `turnout_int4_row_bytes(dimensions)` bytes from `rows + r * that`: in
+// each block of 64 components, byte k holds component k in its low nibble and k + 32 in its
+// high one, each as code + 8 (0...15), so one 32-byte load feeds two byte multiply-adds.
+size_t turnout_int4_row_bytes(size_t dimensions) {
+    return (dimensions + 63) / 64 * 32;
+}
+
+void turnout_int4_similarities_portable(const uint8_t *rows, const float *scales, size_t count, size_t dimensions,
+                                        const int8_t *query, float query_scale, float *out, float extremes[2]) {
+    const size_t stride = turnout_int4_row_bytes(dimensions);
+    float low = count ? __builtin_inff() : 0, high = count ? -__builtin_inff() : 0;
+    for (size_t r = 0; r < count; r++) {
+        const uint8_t *row = rows + r * stride;
+        int32_t dot = 0;
+        for (size_t b = 0; b < stride; b += 32) {
+            for (size_t k = 0; k < 32; k++) {
+                dot += ((int32_t)(row[b + k] & 15) - 8) * (int32_t)query[2 * b + k];
+                dot += ((int32_t)(row[b + k] >> 4) - 8) * (int32_t)query[2 * b + 32 + k];
+            }
+        }
+        const float similarity = scales[r] * query_scale * (float)dot;
+        out[r] = similarity;
+        if (similarity < low) low = similarity;
+        if (similarity > high) high = similarity;
+    }
+    extremes[0] = low;
+    extremes[1] = high;
+}
+
 // exp(x) = 2^n * e^t, n = round(x / ln 2), t = x - n ln 2 with ln 2 in two parts so t is exact,
 // |t| <= ln 2 / 2; e^t by its degree-6 Taylor polynomial (2e-7), 2^n in the exponent bits.
 static inline float exp_portable(float x) {
@@ -114,6 +153,80 @@ static VECTOR void similarities_vector(const int8_t *rows, const float *scales, 
     extremes[1] = high;
 }
 
+// Scattered rows (thousands when prompts cluster tightly) one at a time, so without blocking;
+// the row four ahead is prefetched, as the rows are far apart in memory.
+static VECTOR void similarities_at_vector(const int8_t *rows, const float *scales, size_t dimensions, const uint32_t *indices, size_t count,
+                                          const int16_t *query, float query_scale, float *out) {
+    const size_t vector_end = dimensions & ~(size_t)15;
+    for (size_t i = 0; i < count; i++) {
+        if (i + 4 < count) {
+            const char *ahead = (const char *)(rows + (size_t)indices[i + 4] * dimensions);
+            for (size_t offset = 0; offset < dimensions; offset += 64) _mm_prefetch(ahead + offset, _MM_HINT_T0);
+        }
+        const int8_t *row = rows + (size_t)indices[i] * dimensions;
+        __m256i sum = _mm256_setzero_si256();
+        for (size_t j = 0; j < vector_end; j += 16) sum = _mm256_add_epi32(sum, multiply_add16(row + j, _mm256_loadu_si256((const __m256i *)(query + j))));
+        int32_t dot = horizontal_sum(sum);
+        for (size_t j = vector_end; j < dimensions; j++) dot += (int32_t)row[j] * (int32_t)query[j];
+        out[i] = scales[indices[i]] * query_scale * (float)dot;
+    }
+}
+
+// 32 bytes of a 4-bit row (64 components) against the query's matching 64 int8: the nibbles
+// (code + 8, unsigned) times the signed query in byte pairs (at most 2 * 15 * 127, no
+// saturation), both halves added in int16 (at most 7,620) and widened to 8 int32.
+static inline VECTOR __m256i multiply_add64(const uint8_t *row, __m256i low_query, __m256i high_query) {
+    const __m256i mask = _mm256_set1_epi8(15);
+    const __m256i v = _mm256_loadu_si256((const __m256i *)row);
+    const __m256i pairs = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_and_si256(v, mask), low_query),
+                                           _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), mask), high_query));
+    return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
+}
+
+// As the int8 loop: four rows share each query load, and the block two ahead is prefetched
+// (19 MB for 100,000 rows of 384 may or may not stay in L3, depending on the neighbours).
+// The nibbles carry + 8, so each dot is corrected by 8 * sum(query).
+static VECTOR void int4_similarities_vector(const uint8_t *rows, const float *scales, size_t count, size_t dimensions,
+                                            const int8_t *query, float query_scale, float *out, float extremes[2]) {
+    const size_t stride = turnout_int4_row_bytes(dimensions);
+    const size_t block = 4 * stride;
+    int32_t query_sum = 0;
+    for (size_t j = 0; j < 2 * stride; j++) query_sum += query[j];
+    const int32_t correction = 8 * query_sum;
+    float low = count ? __builtin_inff() : 0, high = count ? -__builtin_inff() : 0;
+    size_t r = 0;
+    for (; r + 4 <= count; r += 4) {
+        const uint8_t *a = rows + r * stride;
+        if (r + 12 <= count) {
+            for (size_t offset = 0; offset < block; offset += 64) _mm_prefetch((const char *)(a + 2 * block + offset), _MM_HINT_T0);
+        }
+        __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+        for (size_t b = 0; b < stride; b += 32) {
+            const __m256i q0 = _mm256_loadu_si256((const __m256i *)(query + 2 * b));
+            const __m256i q1 = _mm256_loadu_si256((const __m256i *)(query + 2 * b + 32));
+            s0 = _mm256_add_epi32(s0, multiply_add64(a + b, q0, q1));
+            s1 = _mm256_add_epi32(s1, multiply_add64(a + stride + b, q0, q1));
+            s2 = _mm256_add_epi32(s2, multiply_add64(a + 2 * stride + b, q0, q1));
+            s3 = _mm256_add_epi32(s3, multiply_add64(a + 3 * stride + b, q0, q1));
+        }
+        const int32_t dots[4] = {horizontal_sum(s0), horizontal_sum(s1), horizontal_sum(s2), horizontal_sum(s3)};
+        for (size_t k = 0; k < 4; k++) {
+            const float similarity = scales[r + k] * query_scale * (float)(dots[k] - correction);
+            out[r + k] = similarity;
+            low = similarity < low ? similarity : low;
+            high = similarity > high ? similarity : high;
+        }
+    }
+    float tail[2];
+    turnout_int4_similarities_portable(rows + r * stride, scales + r, count - r, dimensions, query, query_scale, out + r, tail);
+    if (r < count) {
+        low = tail[0] < low ? tail[0] : low;
+        high = tail[1] > high ? tail[1] : high;
+    }
+    extremes[0] = low;
+    extremes[1] = high;
+}
+
 static inline VECTOR __m256 exp_vector(__m256 x) {
     const __m256 clamped = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
     const __m256 magic = _mm256_set1_ps(12582912.0f);
@@ -171,6 +284,24 @@ void turnout_int8_similarities(const int8_t *rows, const float *scales, size_t c
     }
 }
 
+void turnout_int8_similarities_at(const int8_t *rows, const float *scales, size_t dimensions, const uint32_t *indices, size_t count,
+                                  const int16_t *query, float query_scale, float *out) {
+    if (turnout_kernels_vectorized()) {
+        similarities_at_vector(rows, scales, dimensions, indices, count, query, query_scale, out);
+    } else {
+        turnout_int8_similarities_at_portable(rows, scales, dimensions, indices, count, query, query_scale, out);
+    }
+}
+
+void turnout_int4_similarities(const uint8_t *rows, const float *scales, size_t count, size_t dimensions,
+                               const int8_t *query, float query_scale, float *out, float extremes[2]) {
+    if (turnout_kernels_vectorized()) {
+        int4_similarities_vector(rows, scales, count, dimensions, query, query_scale, out, extremes);
+    } else {
+        turnout_int4_similarities_portable(rows, scales, count, dimensions, query, query_scale, out, extremes);
+    }
+}
+
 void turnout_weighted_sums(const float *similarities, const float *credit, const float *battles, size_t count,
                            float rate, float offset, double sums[2]) {
     if (turnout_kernels_vectorized()) {
@@ -189,6 +320,16 @@ int turnout_kernels_vectorized(void) {
 void turnout_int8_similarities(const int8_t *rows, const float *scales, size_t count, size_t dimensions,
                                const int16_t *query, float query_scale, float *out, float extremes[2]) {
     turnout_int8_similarities_portable(rows, scales, count, dimensions, query, query_scale, out, extremes);
+}
+
+void turnout_int8_similarities_at(const int8_t *rows, const float *scales, size_t dimensions, const uint32_t *indices, size_t count,
+                                  const int16_t *query, float query_scale, float *out) {
+    turnout_int8_similarities_at_portable(rows, scales, dimensions, indices, count, query, query_scale, out);
+}
+
+void turnout_int4_similarities(const uint8_t *rows, const float *scales, size_t count, size_t dimensions,
+                               const int8_t *query, float query_scale, float *out, float extremes[2]) {
+    turnout_int4_similarities_portable(rows, scales, count, dimensions, query, query_scale, out, extremes);
 }
 
 void turnout_weighted_sums(const float *similarities, const float *credit, const float *battles, size_t count,

@@ -46,6 +46,17 @@ enum ScorerBench {
             report["sw_p99_ms"] = percentile(swTimes, 0.99)
             report["sw_battles"] = Double(battles)
             report["sw_kernels_avx2"] = QuantizedSimilarityRanking.usesVectorKernels ? 1 : 0
+            // The pass the scorer takes at this size: 4 for 4-bit rows (above 50,000), else 8.
+            if case .similarityRanking(let model) = sw.weights { report["sw_bits"] = model.similarityPass == .int4 ? 4 : 8 }
+            // The int8 pass over the same rows, for what the 4-bit one (chosen above 50,000 rows) saves.
+            let int8 = QuantizedSimilarityRanking(dimensions: 384, embeddings: embeddings, outcomes: outcomes, pass: .int8)
+            var int8Times: [Double] = []
+            for query in queries + queries {
+                let start = DispatchTime.now().uptimeNanoseconds
+                _ = int8.winRate(for: query)
+                int8Times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            }
+            report["sw_int8_p50_ms"] = percentile(int8Times, 0.5)
             // The exact fp32 form (what eval uses), for the speed-up and the rounding the compact form costs.
             let exact = SimilarityWeightedRanking(dimensions: 384, embeddings: embeddings, outcomes: outcomes)
             var exactTimes: [Double] = []

@@ -17,6 +17,22 @@
 void turnout_int8_similarities(const int8_t *rows, const float *scales, size_t count, size_t dimensions,
                                const int16_t *query, float query_scale, float *out, float extremes[2]);
 
+/// As `turnout_int8_similarities` for the rows `indices[0..<count]` only: `out[i]` is row
+/// `indices[i]`'s similarity (no extremes). The 4-bit pass refines its top rows with it.
+void turnout_int8_similarities_at(const int8_t *rows, const float *scales, size_t dimensions, const uint32_t *indices, size_t count,
+                                  const int16_t *query, float query_scale, float *out);
+
+/// Bytes per row of 4-bit codes: 32 per block of 64 components (a partial block is padded).
+size_t turnout_int4_row_bytes(size_t dimensions);
+
+/// As `turnout_int8_similarities` for 4-bit rows (codes -8...7, stored + 8 as nibbles, laid out
+/// as `turnout_int4_row_bytes` describes) against an int8 query.
+///
+/// `query` holds `2 * turnout_int4_row_bytes(dimensions)` values, zero past `dimensions`; padding
+/// nibbles are 8 (code 0). The int32 sums are exact for any `dimensions` up to 65,536.
+void turnout_int4_similarities(const uint8_t *rows, const float *scales, size_t count, size_t dimensions,
+                               const int8_t *query, float query_scale, float *out, float extremes[2]);
+
 /// The sums `sums[0] = sum_r w_r * credit[r]` and `sums[1] = sum_r w_r * battles[r]`, where
 /// `w_r = exp(similarities[r] * rate - offset)` (exponent clamped to [-87, 88]; the exponential
 /// is within 3e-7 relative, the sums are in double).
@@ -26,6 +42,10 @@ void turnout_weighted_sums(const float *similarities, const float *credit, const
 /// The portable loops, exposed so tests can check the vector paths against them.
 void turnout_int8_similarities_portable(const int8_t *rows, const float *scales, size_t count, size_t dimensions,
                                         const int16_t *query, float query_scale, float *out, float extremes[2]);
+void turnout_int8_similarities_at_portable(const int8_t *rows, const float *scales, size_t dimensions, const uint32_t *indices, size_t count,
+                                           const int16_t *query, float query_scale, float *out);
+void turnout_int4_similarities_portable(const uint8_t *rows, const float *scales, size_t count, size_t dimensions,
+                                        const int8_t *query, float query_scale, float *out, float extremes[2]);
 void turnout_weighted_sums_portable(const float *similarities, const float *credit, const float *battles, size_t count,
                                     float rate, float offset, double sums[2]);
 
