@@ -42,12 +42,12 @@ enum DemoCommand {
             let response = try await client.send(request)
             return (response.status, (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]) ?? [:], response.head)
         }
-        print("\nRouting sample prompts (router-mf and router-classifier, each at its threshold calibrated for 30% strong calls):\n")
-        print("  mf win   mf route   cls win  prompt")
+        print("\nRouting sample prompts (router-gain, Turnout's own router, and RouteLLM's router-mf, each at its threshold calibrated for 30% strong calls):\n")
+        print("  gain     gain route mf win   prompt")
         do {
             for prompt in prompts {
                 var cells: [String] = []
-                for router in ["mf", "classifier"] {
+                for router in ["gain", "mf"] {
                     let (status, decision, _) = try await post("/v1/route", ["model": "router-\(router)", "prompt": prompt])
                     guard status == 200 else {
                         printError("turnout demo: /v1/route answered \(status): \(decision)")
@@ -55,7 +55,7 @@ enum DemoCommand {
                     }
                     let winRate = decision["win_rate"] as? Double
                     cells.append(winRate.map { String(format: "%.3f", $0) } ?? "n/a")
-                    if router == "mf" { cells.append("\(decision["route"] as? String ?? "?")") }
+                    if router == "gain" { cells.append("\(decision["route"] as? String ?? "?")") }
                 }
                 print("  \(cells[0].padding(toLength: 7, withPad: " ", startingAt: 0))  \(cells[1].padding(toLength: 9, withPad: " ", startingAt: 0))  \(cells[2].padding(toLength: 7, withPad: " ", startingAt: 0))  \(prompt.count > 90 ? String(prompt.prefix(87)) + "..." : prompt)")
             }
@@ -64,9 +64,9 @@ enum DemoCommand {
                 print("TURNOUT_WEAK_BASE_URL for other OpenAI-compatible servers), or give --dispatcher-config, to see answers too.")
                 return 0
             }
-            print("\nChat completions through the dispatcher (model router-mf):\n")
+            print("\nChat completions through the dispatcher (model router-gain):\n")
             for prompt in [prompts[0], prompts[6]] {
-                let (status, reply, head) = try await post("/v1/chat/completions", ["model": "router-mf", "messages": [["role": "user", "content": prompt]]])
+                let (status, reply, head) = try await post("/v1/chat/completions", ["model": "router-gain", "messages": [["role": "user", "content": prompt]]])
                 let answer = ((reply["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any])?["content"] as? String
                 if status == 200, let answer {
                     print("  [\(reply["model"] as? String ?? "?"), route \(head.header("x-turnout-route") ?? "?")] \(prompt)")
