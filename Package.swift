@@ -7,6 +7,12 @@ let strictSettings: [SwiftSetting] = [
     .treatAllWarnings(as: .error),
 ]
 
+/// The numeric modules (the model, the routers, SHA-256) are compiled with -O in debug builds
+/// too: unoptimised, the model's SIMD kernels run tens of times slower and a scorer spends
+/// seconds hashing and unpacking its default artifacts, and every debug test that starts a
+/// service pays for it.
+let optimisedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "Turnout",
     platforms: [.macOS(.v15)],
@@ -31,12 +37,10 @@ let package = Package(
         // Telemetry: structured logs (and, later, metrics).
         .target(name: "TurnoutTelemetry", dependencies: ["TurnoutWire"], path: "Shared/TurnoutTelemetry", swiftSettings: strictSettings),
         // Storage: SQLite in WAL mode, with recovery from damaged files.
-        .target(name: "TurnoutStorage", dependencies: ["CSQLite"], path: "Shared/TurnoutStorage", swiftSettings: strictSettings),
+        // Numeric modules are optimised in debug builds too (see `optimisedInDebug`).
+        .target(name: "TurnoutStorage", dependencies: ["CSQLite"], path: "Shared/TurnoutStorage", swiftSettings: strictSettings + optimisedInDebug),
         // all-MiniLM-L6-v2 in Swift: safetensors reader, BERT tokenizer, encoder on OpenBLAS.
-        // Optimised in debug builds too: unoptimised SIMD kernels (GELU's erf above all) make the
-        // model tens of times slower, and every debug test that routes runs it.
-        .target(name: "TurnoutEmbedding", dependencies: ["COpenBLAS"], path: "Shared/TurnoutEmbedding",
-                swiftSettings: strictSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        .target(name: "TurnoutEmbedding", dependencies: ["COpenBLAS"], path: "Shared/TurnoutEmbedding", swiftSettings: strictSettings + optimisedInDebug),
         // The embedding service's logic: cache, batching, backends, handlers.
         .target(
             name: "TurnoutEmbedder",
@@ -61,7 +65,7 @@ let package = Package(
         // sw_ranking's per-query loops in C: AVX2 picked at run time, which Swift cannot express.
         .target(name: "CTurnoutKernels", path: "Shared/CTurnoutKernels"),
         // Routing math: benchmark data, routers, training, calibration and evaluation.
-        .target(name: "TurnoutRouting", dependencies: ["COpenBLAS", "CTurnoutKernels", "TurnoutStorage", "TurnoutWire"], path: "Shared/TurnoutRouting", swiftSettings: strictSettings),
+        .target(name: "TurnoutRouting", dependencies: ["COpenBLAS", "CTurnoutKernels", "TurnoutStorage", "TurnoutWire"], path: "Shared/TurnoutRouting", swiftSettings: strictSettings + optimisedInDebug),
         // The scoring service's logic: router artifacts from a directory, hot reload, Scorer/Score.
         .target(
             name: "TurnoutScorer",

@@ -195,7 +195,7 @@ public final class LocalStack: @unchecked Sendable {
     /// last, so the last routing records still reach it); each gets `grace` to drain.
     public func stop(grace: Duration = .seconds(15)) async {
         for (name, process) in processes.reversed() {
-            let status = await Task.detached { process.terminate(grace: grace) }.value
+            let status = await process.terminated(grace: grace)
             logger.info("service stopped", ["service": .string(name), "status": .int(status)])
         }
         processes.removeAll()

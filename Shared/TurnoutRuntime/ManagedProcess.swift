@@ -115,6 +115,14 @@ public final class ManagedProcess: Sendable {
         return try result.get()
     }
 
+    /// `terminate(grace:)` without holding a thread of the cooperative pool while the child drains.
+    @discardableResult
+    public func terminated(grace: Duration = .seconds(15)) async -> Int32 {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: self.terminate(grace: grace)) }
+        }
+    }
+
     /// `waitForExit` without holding a thread of the cooperative pool.
     public func exited() async -> Int32 {
         await withCheckedContinuation { continuation in

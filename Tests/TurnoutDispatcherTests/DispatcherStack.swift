@@ -41,7 +41,7 @@ struct DispatcherStack: Sendable {
         let collector = withCollector ? try await RunningService.start("turnout-collector", stateDirectory: collectorState, http: true, arguments: ["--durability", "normal"]) : nil
         let embedder = try await RunningService.start("turnout-embedder", stateDirectory: TestPaths.temporaryDirectory("embedder"), arguments: ["--model-dir", modelDirectory])
         let scorer = try await RunningService.start("turnout-scorer", stateDirectory: TestPaths.temporaryDirectory("scorer"), arguments: [
-            "--routers-dir", TestPaths.packageRoot.appendingPathComponent("routers").path, "--embedder", embedder.wireTarget.description])
+            "--routers-dir", try routersForTests().path, "--embedder", embedder.wireTarget.description])
         let configuration = TestPaths.temporaryDirectory("dispatcher-config").appendingPathComponent("dispatcher.json")
         try configurationFile(strong: strong, weak: weak, fallback: fallback).write(to: configuration)
         var arguments = ["--config", configuration.path, "--embedder", embedder.wireTarget.description, "--scorer", scorerTarget ?? scorer.wireTarget.description,
@@ -51,6 +51,17 @@ struct DispatcherStack: Sendable {
                                                         arguments: arguments + extraArguments, environment: ["TEST_UPSTREAM_KEY": upstreamKey])
         return DispatcherStack(strong: strong, weak: weak, collector: collector, collectorState: collectorState, embedder: embedder, scorer: scorer,
                                dispatcher: dispatcher, http: HTTPClient())
+    }
+
+    /// The committed `mf` and `classifier` artifacts, in a directory of their own: the tests
+    /// route with those two, and every scorer they start would otherwise also load the
+    /// multi-megabyte `sw_ranking` and `gain` artifacts, which costs CPU the parallel tests need.
+    static func routersForTests() throws -> URL {
+        let directory = TestPaths.temporaryDirectory("routers")
+        for name in ["mf.json", "classifier.json"] {
+            try FileManager.default.copyItem(at: TestPaths.packageRoot.appendingPathComponent("routers/\(name)"), to: directory.appendingPathComponent(name))
+        }
+        return directory
     }
 
     static func configurationFile(strong: TestUpstream, weak: TestUpstream, fallback: Bool) -> Data {

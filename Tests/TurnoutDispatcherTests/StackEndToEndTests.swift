@@ -18,7 +18,7 @@ import TurnoutTestSupport
         try DispatcherStack.configurationFile(strong: strong, weak: weak, fallback: true).write(to: config)
         var configuration = LocalStack.Configuration(
             stateDirectory: state, ports: try LocalStack.Ports.free(), executableDirectory: TestPaths.buildDirectory,
-            routersDirectory: TestPaths.packageRoot.appendingPathComponent("routers").path, modelDirectory: DispatcherStack.modelDirectory,
+            routersDirectory: try DispatcherStack.routersForTests().path, modelDirectory: DispatcherStack.modelDirectory,
             dispatcherConfig: config.path)
         configuration.apiKeys = ["e2e-key"]
         configuration.reportInterval = "500ms"
