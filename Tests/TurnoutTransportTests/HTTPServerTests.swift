@@ -97,17 +97,23 @@ import TurnoutTransport
         }
         let connection = try RawWireConnection(port: try port(server))
         let started = ContinuousClock.now
-        // Never quiet for long enough to trip the read timeout, and not finished when the
-        // request timeout passes (the head alone takes 1.2 s at this pace).
-        for byte in Array("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n".utf8) {
-            if ContinuousClock.now - started > .milliseconds(900) { break }
+        // A byte every 20 ms: never quiet long enough for the read timeout (10 s), and the
+        // request (a 1,000-byte body) is far from whole when the request timeout passes.
+        let request = Array("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n".utf8) + [UInt8](repeating: 0x61, count: 1000)
+        var cutOffAfter: Duration?
+        for byte in request {
             // Once the server has given up, writes fail (EPIPE): that is the point.
-            guard (try? await connection.send([byte])) != nil else { break }
+            guard (try? await connection.send([byte])) != nil else {
+                cutOffAfter = ContinuousClock.now - started
+                break
+            }
             try await Task.sleep(for: .milliseconds(20))
+            if ContinuousClock.now - started > .seconds(8) { break }
         }
         let reply = String(decoding: try await connection.readAll(timeout: .seconds(10)), as: UTF8.self)
         #expect(reply.hasPrefix("HTTP/1.1 408"), "\(reply)")
-        #expect(ContinuousClock.now - started < .seconds(5))
+        let cutOff = try #require(cutOffAfter, "the server kept reading a trickle for 8 s")
+        #expect(cutOff < .seconds(8), "closed while the client was still sending, so by the request timeout, not the read timeout")
         await server.shutdown()
     }
 
