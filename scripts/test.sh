@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --no-build
 echo "==> building tests" >&2
 swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
-# Two runs: the model parity suite saturates both cores for a while in a debug build, and
-# the timing-sensitive network tests deserve a machine that is not doing that at the same time.
+# Two runs: the compute-bound suites (the model's parity tests, the routers' training and
+# accuracy tests) keep both cores busy inside the test process, whose cooperative pool has
+# only two threads; the timing-sensitive network tests get a run of their own without them.
 run_tests() {
   local label="$1"; shift
   echo "==> running tests: $label" >&2
@@ -17,8 +18,8 @@ run_tests() {
   grep -vE '^(✔ Test |◇ |↳ |Test Case |\s*Executed )' ".build/test-output-$label.txt" || true
   if [ "$status" -ne 0 ]; then echo "swift test ($label) failed (exit $status)" >&2; exit "$status"; fi
 }
-run_tests services --skip TurnoutEmbeddingTests
-run_tests model --filter TurnoutEmbeddingTests
+run_tests services --skip TurnoutEmbeddingTests --skip TurnoutRoutingTests
+run_tests compute --filter "TurnoutEmbeddingTests|TurnoutRoutingTests"
 # The deployment files, without a Docker engine or a cluster: needs the executables the test
 # build made (each service's --help is the reference for ports and variables).
 echo "==> validating the deployment files (scripts/validate-deploy.sh)" >&2
@@ -29,4 +30,4 @@ if ls fuzz-out/crash-* fuzz-out/leak-* fuzz-out/timeout-* >/dev/null 2>&1; then
   echo "fuzzer found a failing input in fuzz-out/" >&2
   exit 1
 fi
-grep -hE '^✔ Test run with' .build/test-output-services.txt .build/test-output-model.txt
+grep -hE '^✔ Test run with' .build/test-output-services.txt .build/test-output-compute.txt
