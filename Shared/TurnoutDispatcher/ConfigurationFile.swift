@@ -1,5 +1,6 @@
 import Foundation
 import TurnoutRuntime
+import TurnoutWire
 
 /// Reads the dispatcher's JSON configuration file.
 ///
@@ -94,7 +95,9 @@ public enum ConfigurationFile {
         do {
             file = try JSONDecoder().decode(File.self, from: data)
         } catch let error as DecodingError {
-            throw .invalid("dispatcher config \(source): \(describe(error))")
+            // The wire's description of decoding errors names the field; JSON that does not parse says so.
+            if case .dataCorrupted = error { throw .invalid("dispatcher config \(source): invalid JSON: \(WireCoding.describe(error))") }
+            throw .invalid("dispatcher config \(source): \(WireCoding.describe(error))")
         } catch {
             throw .invalid("dispatcher config \(source): \(error)")
         }
@@ -174,18 +177,5 @@ public enum ConfigurationFile {
             rest = rest[rest.index(after: close)...]
         }
         return result + rest
-    }
-
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
-        }
-        switch error {
-        case let .keyNotFound(key, context): return "missing field \(path(context)).\(key.stringValue)".replacingOccurrences(of: " .", with: " ")
-        case let .typeMismatch(_, context): return "wrong type at \(path(context)): \(context.debugDescription)"
-        case let .valueNotFound(_, context): return "missing value at \(path(context))"
-        case let .dataCorrupted(context): return "invalid JSON: \(context.debugDescription) \(context.underlyingError.map { "\($0)" } ?? "")"
-        @unknown default: return "\(error)"
-        }
     }
 }
