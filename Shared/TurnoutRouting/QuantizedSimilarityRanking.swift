@@ -48,7 +48,7 @@ public struct QuantizedSimilarityRanking: Sendable {
     public let similarityPass: SimilarityPass
     /// For `.int4`: the codes re-rounded to -7...7 and packed as `turnout_int4_row_bytes` lays
     /// them out, and their scales (empty for `.int8`).
-    let packed: [UInt8]
+    let packed: HugePageBytes
     let packedScales: [Float]
     /// For `.int4`: rows whose 4-bit similarity is within this of the largest are recomputed
     /// from int8: three standard deviations of a row's 4-bit rounding error against a unit query
@@ -114,10 +114,11 @@ public struct QuantizedSimilarityRanking: Sendable {
         let chosen = pass ?? (scales.count > Self.int4RowThreshold ? .int4 : .int8)
         similarityPass = chosen
         if chosen == .int4 {
-            (packed, packedScales) = Self.pack(codes: codes, scales: scales, dimensions: dimensions)
+            let (bytes, rowScales) = Self.pack(codes: codes, scales: scales, dimensions: dimensions)
+            (packed, packedScales) = (HugePageBytes(bytes), rowScales)
             refineMargin = 3 * (packedScales.max() ?? 0) / Float(12).squareRoot()
         } else {
-            (packed, packedScales, refineMargin) = ([], [], 0)
+            (packed, packedScales, refineMargin) = (HugePageBytes([]), [], 0)
         }
     }
 
@@ -206,7 +207,7 @@ public struct QuantizedSimilarityRanking: Sendable {
             for index in embedding.indices { query[index] = Int8(max(-127, min(127, (embedding[index] * inverse).rounded()))) }
         }
         return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            turnout_int4_similarities(packed, packedScales, count, dimensions, query, queryScale, buffer.baseAddress, &extremes)
+            turnout_int4_similarities(packed.pointer, packedScales, count, dimensions, query, queryScale, buffer.baseAddress, &extremes)
             initialized = count
         }
     }

@@ -6,7 +6,7 @@
 /// skipping them and only materialises the strings and numbers it is asked for.
 public struct JSONScanner {
     public let bytes: [UInt8]
-    public private(set) var position: Int
+    public internal(set) var position: Int
     /// Nesting limit: deep input must fail cleanly rather than exhaust the stack.
     public let maxDepth: Int
 
@@ -19,6 +19,8 @@ public struct JSONScanner {
     public var isAtEnd: Bool { position >= bytes.count }
 
     public mutating func skipWhitespace() {
+        // Most calls find none: one comparison for them.
+        guard position < bytes.count, bytes[position] <= 0x20 else { return }
         while position < bytes.count {
             switch bytes[position] {
             case 0x20, 0x09, 0x0A, 0x0D: position += 1
@@ -168,87 +170,6 @@ public struct JSONScanner {
         return value
     }
 
-    /// Reads any JSON number as a `Double`.
-    public mutating func readDouble() throws(JSONError) -> Double {
-        let range = try skipNumber()
-        let text = String(decoding: bytes[range], as: UTF8.self)
-        guard let value = Double(text) else { throw JSONError(.invalidNumber, at: range.lowerBound) }
-        return value
-    }
-
-    /// Reads an array of numbers as `Float`s without building strings: embeddings arrive as
-    /// hundreds of numbers per request, and this is the hot path of `Scorer/Score`.
-    public mutating func readFloatArray() throws(JSONError) -> [Float] {
-        try expect(UInt8(ascii: "["))
-        var values: [Float] = []
-        values.reserveCapacity(512)
-        if peek() == UInt8(ascii: "]") {
-            position += 1
-            return values
-        }
-        while true {
-            values.append(Float(try readNumberFast()))
-            skipWhitespace()
-            guard position < bytes.count else { throw JSONError(.unexpectedEnd, at: position) }
-            if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
-            if bytes[position] == UInt8(ascii: "]") { position += 1; return values }
-            throw JSONError(.unexpectedByte(bytes[position], expected: UInt8(ascii: "]")), at: position)
-        }
-    }
-
-    /// A number's value from its digits; falls back to `Double(String)` for long mantissas.
-    private mutating func readNumberFast() throws(JSONError) -> Double {
-        let range = try skipNumber()
-        var index = range.lowerBound
-        var negative = false
-        if bytes[index] == UInt8(ascii: "-") { negative = true; index += 1 }
-        var mantissa: UInt64 = 0
-        var digits = 0
-        var exponent = 0
-        while index < range.upperBound, isDigit(bytes[index]) {
-            if digits < 18 { mantissa = mantissa * 10 + UInt64(bytes[index] - 48); digits += 1 } else { exponent += 1 }
-            index += 1
-        }
-        if index < range.upperBound, bytes[index] == UInt8(ascii: ".") {
-            index += 1
-            while index < range.upperBound, isDigit(bytes[index]) {
-                if digits < 18 { mantissa = mantissa * 10 + UInt64(bytes[index] - 48); digits += 1; exponent -= 1 }
-                index += 1
-            }
-        }
-        if index < range.upperBound, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-            index += 1
-            var exponentNegative = false
-            if bytes[index] == UInt8(ascii: "-") { exponentNegative = true; index += 1 } else if bytes[index] == UInt8(ascii: "+") { index += 1 }
-            var value = 0
-            while index < range.upperBound, isDigit(bytes[index]) {
-                value = min(value * 10 + Int(bytes[index] - 48), 100_000)
-                index += 1
-            }
-            exponent += exponentNegative ? -value : value
-        }
-        guard exponent >= -300, exponent <= 300 else {
-            // Out of the fast path's comfortable range: let the standard parser decide.
-            guard let value = Double(String(decoding: bytes[range], as: UTF8.self)) else { throw JSONError(.invalidNumber, at: range.lowerBound) }
-            return value
-        }
-        var value = Double(mantissa)
-        if exponent > 0 { value *= pow10(exponent) } else if exponent < 0 { value /= pow10(-exponent) }
-        return negative ? -value : value
-    }
-
-    private func pow10(_ exponent: Int) -> Double {
-        var result = 1.0
-        var base = 10.0
-        var remaining = exponent
-        while remaining > 0 {
-            if remaining & 1 == 1 { result *= base }
-            base *= base
-            remaining >>= 1
-        }
-        return result
-    }
-
     /// Validates and skips one value, returning the byte range it occupied.
     @discardableResult
     public mutating func skipValue() throws(JSONError) -> Range<Int> {
@@ -301,7 +222,7 @@ public struct JSONScanner {
         case UInt8(ascii: "n"):
             try literal("null")
         default:
-            _ = try skipNumber()
+            try skipNumber()
         }
         return start..<position
     }
@@ -327,36 +248,6 @@ public struct JSONScanner {
                 _ = try readUTF8Scalar()
             }
         }
-    }
-
-    private mutating func skipNumber() throws(JSONError) -> Range<Int> {
-        skipWhitespace()
-        let start = position
-        if position < bytes.count, bytes[position] == UInt8(ascii: "-") { position += 1 }
-        guard position < bytes.count, isDigit(bytes[position]) else { throw JSONError(.invalidNumber, at: start) }
-        if bytes[position] == UInt8(ascii: "0") {
-            position += 1
-        } else {
-            while position < bytes.count, isDigit(bytes[position]) { position += 1 }
-        }
-        if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
-            position += 1
-            guard position < bytes.count, isDigit(bytes[position]) else { throw JSONError(.invalidNumber, at: start) }
-            while position < bytes.count, isDigit(bytes[position]) { position += 1 }
-        }
-        if position < bytes.count, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
-            position += 1
-            if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") {
-                position += 1
-            }
-            guard position < bytes.count, isDigit(bytes[position]) else { throw JSONError(.invalidNumber, at: start) }
-            while position < bytes.count, isDigit(bytes[position]) { position += 1 }
-        }
-        return start..<position
-    }
-
-    private func isDigit(_ byte: UInt8) -> Bool {
-        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
     }
 
     private mutating func literal(_ word: StaticString) throws(JSONError) {

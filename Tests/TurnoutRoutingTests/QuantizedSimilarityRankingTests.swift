@@ -154,8 +154,9 @@ struct RandomBattles {
     }
 
     /// The same for 4-bit rows: random nibbles (including the padding of a partial block of 64)
-    /// against an int8 query zero past `dimensions`, with one row unpacked by hand.
-    @Test(arguments: [(384, 1003), (37, 9), (64, 4), (5, 3), (130, 7)])
+    /// against an int8 query zero past `dimensions`, with one row unpacked by hand; counts below,
+    /// at and around the vector loop's blocks of 8 rows and its prefetch horizon of 24.
+    @Test(arguments: [(384, 1003), (37, 9), (64, 4), (5, 3), (130, 7), (64, 8), (384, 24), (384, 25)])
     func vectorFourBitSimilaritiesEqualThePortableOnes(dimensions: Int, count: Int) {
         var generator = SeededGenerator(seed: UInt64(dimensions * count + 1))
         let stride = turnout_int4_row_bytes(dimensions)

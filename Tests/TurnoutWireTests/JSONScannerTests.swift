@@ -75,18 +75,24 @@ import TurnoutWire
 
 @Suite struct FloatArrayTests {
     @Test func parsesLikeTheStandardLibrary() throws {
-        let numbers = ["0", "-0", "1", "-1.5", "0.0123456789", "3.4028235e38", "1e-7", "-2.5E+3", "123456789012345678901234", "0.30000001192092896", "-0.08204811"]
+        let numbers = ["0", "-0", "1", "-1.5", "0.0123456789", "3.4028235e38", "1e-7", "-2.5E+3", "123456789012345678901234", "0.30000001192092896", "-0.08204811",
+                       "0.000000000000000000001234567890123456789", "1e-320", "12.5e-2", "0e5"]
         var scanner = JSONScanner(bytes: Array(("[" + numbers.joined(separator: ", ") + "]").utf8))
         let parsed = try scanner.readFloatArray()
         #expect(parsed.count == numbers.count)
         for (value, text) in zip(parsed, numbers) {
             #expect(value == Float(Double(text)!), "\(text)")
         }
+        // What Python's json.dumps and Swift's description write for embedding components.
+        var generator = SystemRandomNumberGenerator()
+        let values = (0..<2_000).map { _ in Float.random(in: -1...1, using: &generator) * [1e-6, 1e-3, 1, 100].randomElement(using: &generator)! }
+        var random = JSONScanner(bytes: Array(("[" + values.map { Double($0).description }.joined(separator: ",") + "]").utf8))
+        #expect(try random.readFloatArray() == values)
         var empty = JSONScanner(bytes: Array("[ ]".utf8))
         #expect(try empty.readFloatArray() == [])
     }
 
-    @Test(arguments: ["[1,]", "[1 2]", "[\"1\"]", "[1e]", "[-]", "{}", "[1"])
+    @Test(arguments: ["[1,]", "[1 2]", "[\"1\"]", "[1e]", "[-]", "{}", "[1", "[01]", "[1.]", "[.5]", "[+1]", "[1e+]", "[--1]"])
     func rejectsWhatIsNotANumberArray(_ text: String) {
         var scanner = JSONScanner(bytes: Array(text.utf8))
         #expect(throws: JSONError.self) { try scanner.readFloatArray() }

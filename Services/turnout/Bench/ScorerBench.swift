@@ -32,7 +32,7 @@ enum ScorerBench {
             let battles = try options.int("battles", range: 100...10_000_000)
             let outcomes: [SimilarityWeightedRanking.Outcome] = (0..<battles).map { _ in [.strongWins, .weakWins, .tie][Int.random(in: 0..<3, using: &generator)] }
             let embeddings = (0..<battles).map { _ in unitVector() }
-            let queries = (0..<50).map { _ in unitVector() }
+            let queries = (0..<200).map { _ in unitVector() }
             // As the scorer serves it: an artifact holding the compact form (int8 rows, AVX2 kernels).
             let sw = swArtifact(QuantizedSimilarityRanking(dimensions: 384, embeddings: embeddings, outcomes: outcomes))
             var swTimes: [Double] = []
