@@ -60,6 +60,36 @@ import TurnoutRouting
         let shape = #expect(throws: BenchmarkDataError.self) { try TrainingData.corpus([empty], pairing: ModelPairing()) }
         #expect(shape?.message.contains("question.jsonl") == true)
     }
+
+    /// `turnout calibrate --prompts` reads every form the routers train on, first turns only.
+    @Test func calibrationReadsPromptsFromEveryKindOfSource() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let paths = try sources(directory)
+        #expect(try TrainingData.prompts(at: paths[0]) == ["What is 2 + 2?\nAnswer briefly.", "What is 3 + 3?"])
+        #expect(try TrainingData.prompts(at: paths[1]) == ["Explain how vaccines work", "Write a limerick about cats", "Explain how vaccines work"])
+        #expect(try TrainingData.prompts(at: paths[2]) == ["Plan a three-day trip to Rome", "Plan a three-day trip to Rome"])
+        #expect(try TrainingData.prompts(at: paths[3]) == ["Describe the water cycle simply."])
+        #expect(try TrainingData.prompts(at: paths[3].appendingPathComponent("question.jsonl")) == ["Describe the water cycle simply."])
+        let log = try directory.writeLines("log.jsonl", [["prompt": ["First turn here", "second"]], ["prompt": "Plain prompt"]])
+        #expect(try TrainingData.prompts(at: log) == ["First turn here", "Plain prompt"])
+        let text = try directory.write("prompts.txt", "one\r\n\n  \ntwo\n")
+        #expect(try TrainingData.prompts(at: text) == ["one", "two"])
+    }
+
+    @Test func calibrationPromptsNameWhatIsWrong() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let bad = try directory.writeLines("bad.jsonl", [["prompt": "fine"], ["text": "no prompt here"]])
+        do {
+            _ = try TrainingData.prompts(at: bad)
+            Issue.record("a line without a prompt must fail")
+        } catch {
+            #expect(error.description.contains("bad.jsonl") && error.description.contains("line 2"))
+        }
+        #expect(throws: BenchmarkDataError.self) { try TrainingData.prompts(at: directory.url.appendingPathComponent("missing.txt")) }
+        #expect(throws: BenchmarkDataError.self) { try TrainingData.prompts(at: directory.url) }
+    }
 }
 
 /// Decontamination guards every evaluation: prompts listed in `contaminated_prompts.jsonl`

@@ -11,7 +11,7 @@ enum CalibrateCommand {
         options: [
             OptionSpec("router", value: "FILE", help: "Router artifact from turnout train"),
             OptionSpec("strong-fraction", default: "0.3", value: "F", help: "Share of prompts to send to the strong model, 0 to 1"),
-            OptionSpec("prompts", value: "PATH", help: "Prompts: a benchmark directory, a .jsonl file with a \"prompt\" field, or a text file with one prompt per line"),
+            OptionSpec("prompts", value: "PATH", help: "Prompts: a benchmark or MT-Bench directory, an Arena .csv, a .jsonl with \"prompt\" (or MT-Bench's \"turns\"), or a text file with one prompt per line"),
             OptionSpec("model-dir", env: "TURNOUT_MODEL_DIR", default: "models/all-MiniLM-L6-v2", value: "DIR", help: "Embedding model"),
             OptionSpec("cache", default: ".state/embedding-cache.sqlite", value: "FILE", help: "Embedding cache"),
         ]
@@ -25,7 +25,7 @@ enum CalibrateCommand {
             let model = try EvalCommand.loadModel(options)
             let artifact = try RouterArtifact.load(from: URL(fileURLWithPath: try options.require("router")),
                                                    expectedModel: model.modelID, expectedDimensions: model.dimensions)
-            let prompts = try readPrompts(URL(fileURLWithPath: try options.require("prompts")))
+            let prompts = try TrainingData.prompts(at: URL(fileURLWithPath: try options.require("prompts")))
             guard !prompts.isEmpty else { throw ConfigurationError.invalid("--prompts holds no prompts") }
             let rates = try EvalCommand.embed(prompts, model: model, options: options).map(artifact.winRate(for:))
             let threshold = TrainingData.threshold(forStrongFraction: fraction, winRates: rates)
@@ -37,24 +37,5 @@ enum CalibrateCommand {
             printError("turnout calibrate: \(error)")
             return 1
         }
-    }
-
-    static func readPrompts(_ url: URL) throws -> [String] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            throw ConfigurationError.invalid("--prompts \(url.path) does not exist")
-        }
-        if isDirectory.boolValue { return try TrainingData.benchmarkItems([url]).map(\.prompt) }
-        let text = try String(contentsOf: url, encoding: .utf8)
-        if url.pathExtension == "jsonl" {
-            return try text.split(separator: "\n").enumerated().compactMap { number, line in
-                guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
-                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let prompt = object["prompt"] as? String else {
-                    throw ConfigurationError.invalid("\(url.path) line \(number + 1) has no \"prompt\" string")
-                }
-                return prompt
-            }
-        }
-        return text.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
     }
 }
