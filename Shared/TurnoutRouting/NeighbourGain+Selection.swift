@@ -25,6 +25,7 @@ extension NeighbourGain {
         guard let largest = candidates.max(), count > 1 else { return Selection(neighbours: fallback, errors: []) }
         let total = gains.reduce(0.0) { $0 + Double($1) }
         var errors = [Double](repeating: 0, count: candidates.count)
+        let matrix = self.matrix
         let rows = (0..<count).map { row in Array(matrix[(row * dimensions)..<((row + 1) * dimensions)]) }
         forEachSimilarityRow(rows) { row, similarities in
             let nearest = Self.nearest(similarities, count: largest, excluding: row)

@@ -162,32 +162,20 @@ public struct QuantizedSimilarityRanking: Sendable {
 
     /// The strong model's win rate for a prompt embedding (0.5 for a wrong-sized or non-finite one).
     public func winRate(for embedding: [Float]) -> Double {
-        guard count > 0, embedding.count == dimensions else { return 0.5 }
-        let norm = embedding.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
-        guard norm.isFinite else { return 0.5 }
-        // The query as int16, as fine as the int32 sums allow: 128 * dimensions * limit < 2^31.
-        let limit = Float(min(32767, Int(Int32.max) / (128 * dimensions)))
-        let largest = embedding.reduce(Float(0)) { max($0, abs($1)) }
-        var query = [Int16](repeating: 0, count: dimensions)
-        var queryScale: Float = 0
-        if norm > 0, largest > 0 {
-            queryScale = largest / norm / limit
-            let inverse = limit / largest
-            for index in embedding.indices { query[index] = Int16(max(-limit, min(limit, (embedding[index] * inverse).rounded()))) }
-        }
+        guard count > 0, embedding.count == dimensions, let query = QuantizedQuery(embedding) else { return 0.5 }
         var extremes: [Float] = [0, 0]
         var similarities: [Float] = []
         // A zero query weighs every row alike; the int8 pass handles it without refining them all.
-        if similarityPass == .int4, queryScale > 0 {
-            similarities = int4Similarities(embedding, norm: norm, largest: largest, extremes: &extremes)
-            let highest = refine(&similarities, top: extremes[1], query: query, queryScale: queryScale)
+        if similarityPass == .int4, query.scale > 0 {
+            similarities = int4Similarities(embedding, norm: query.norm, largest: query.largest, extremes: &extremes)
+            let highest = refine(&similarities, top: extremes[1], query: query.codes, queryScale: query.scale)
             extremes[1] = highest
         }
         // The int8 pass: the default, and the fallback when no similarity is positive (then the
         // least similar row sets the offset, and the 4-bit pass never refined it).
         if similarityPass == .int8 || !(extremes[1] > 0) {
             similarities = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                turnout_int8_similarities(codes, scales, count, dimensions, query, queryScale, buffer.baseAddress, &extremes)
+                turnout_int8_similarities(codes, scales, count, dimensions, query.codes, query.scale, buffer.baseAddress, &extremes)
                 initialized = count
             }
         }

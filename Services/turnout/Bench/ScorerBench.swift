@@ -82,6 +82,7 @@ enum ScorerBench {
                 mfTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3)
             }
             report["mf_p50_us"] = percentile(mfTimes, 0.5)
+            try measureGain(into: &report, options: options, queries: queries)
             openblas_set_num_threads(2)
 
             // The service, embedding supplied, 50 connections: skipped (with a note) when only the
@@ -101,6 +102,22 @@ enum ScorerBench {
             printError("turnout bench scorer: \(error)")
             return 1
         }
+    }
+
+    /// The committed `gain` router (every MMLU and GSM8K prompt, 15,361 rows) per query on one
+    /// core, when the routers directory holds it: `gain_p50_ms`.
+    static func measureGain(into report: inout [String: Double], options: ParsedOptions, queries: [[Float]]) throws {
+        let url = URL(fileURLWithPath: try options.require("routers-dir")).appendingPathComponent("gain.json")
+        guard FileManager.default.fileExists(atPath: url.path) else { return }
+        let gain = try RouterArtifact.load(from: url)
+        var times: [Double] = []
+        for query in queries + queries {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = gain.winRate(for: query)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        report["gain_p50_ms"] = percentile(times, 0.5)
+        report["gain_rows"] = Double(gain.trainingBattles)
     }
 
     /// Scorer/Score over the wire against a `turnout-scorer` from the same build.
