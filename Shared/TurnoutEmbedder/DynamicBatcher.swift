@@ -11,6 +11,10 @@ import TurnoutWire
 /// waited longest so that long prompts are never starved by a stream of short ones.
 /// Forward passes run on a dedicated thread: they block for milliseconds and must not
 /// occupy Swift's cooperative pool, which serves every other request.
+///
+/// A sequence whose caller's deadline passes while it waits is dropped with DEADLINE_EXCEEDED
+/// instead of computed: under overload the queue would otherwise fill with work nobody is
+/// waiting for, and every later request would wait behind it.
 public final class DynamicBatcher: Sendable {
     public struct Configuration: Sendable {
         /// How long the first sequence of a batch waits for company.
@@ -36,9 +40,11 @@ public final class DynamicBatcher: Sendable {
         // @unchecked Sendable: mutated only by the worker thread, then handed over once via the continuation.
         var vectors: [[Float]]
         var remaining: Int
-        let continuation: CheckedContinuation<[[Float]], Never>
+        /// Set when the request has been answered early (its deadline passed): later passes skip it.
+        var answered = false
+        let continuation: CheckedContinuation<Result<[[Float]], RPCError>, Never>
 
-        init(count: Int, continuation: CheckedContinuation<[[Float]], Never>) {
+        init(count: Int, continuation: CheckedContinuation<Result<[[Float]], RPCError>, Never>) {
             vectors = Array(repeating: [], count: count)
             remaining = count
             self.continuation = continuation
@@ -50,6 +56,8 @@ public final class DynamicBatcher: Sendable {
         let request: Request
         let index: Int
         let arrival: UInt64
+        /// Uptime nanoseconds after which the caller no longer waits; nil for none.
+        let deadline: UInt64?
     }
 
     private struct State {
@@ -78,18 +86,21 @@ public final class DynamicBatcher: Sendable {
     }
 
     /// Embeds `sequences` (token ids), sharing forward passes with concurrent callers.
-    public func embed(_ sequences: [[Int32]]) async -> [[Float]] {
+    /// - Parameter deadline: when the caller stops waiting; sequences still queued then are not computed.
+    /// - Throws: DEADLINE_EXCEEDED when the deadline passed before every sequence had its pass.
+    public func embed(_ sequences: [[Int32]], deadline: Deadline? = nil) async throws(RPCError) -> [[Float]] {
         guard !sequences.isEmpty else { return [] }
-        return await withCheckedContinuation { continuation in
+        let result = await withCheckedContinuation { continuation in
             let request = Request(count: sequences.count, continuation: continuation)
             let now = DispatchTime.now().uptimeNanoseconds
             state.withLock { state in
                 for (index, tokens) in sequences.enumerated() {
-                    state.pending.append(Item(tokens: tokens, request: request, index: index, arrival: now))
+                    state.pending.append(Item(tokens: tokens, request: request, index: index, arrival: now, deadline: deadline?.uptimeNanoseconds))
                 }
             }
             signal.signal()
         }
+        return try result.get()
     }
 
     /// Finishes queued work, then stops the worker thread.
@@ -106,7 +117,8 @@ public final class DynamicBatcher: Sendable {
     private func work() {
         let maxWait = configuration.maxWait.nanoseconds
         while true {
-            let (batch, keepRunning, waitNanos) = nextBatch(maxWaitNanos: maxWait)
+            let (batch, expired, keepRunning, waitNanos) = nextBatch(maxWaitNanos: maxWait)
+            answerExpired(expired)
             if let batch {
                 run(batch)
                 continue
@@ -120,17 +132,23 @@ public final class DynamicBatcher: Sendable {
         }
     }
 
-    /// The next batch if one is due; otherwise how long to wait for more (nil: until signalled).
-    private func nextBatch(maxWaitNanos: UInt64) -> (batch: [Item]?, running: Bool, wait: UInt64?) {
+    /// The next batch if one is due, and the sequences whose deadline has passed (taken out of
+    /// the queue); otherwise how long to wait for more (nil: until signalled).
+    private func nextBatch(maxWaitNanos: UInt64) -> (batch: [Item]?, expired: [Item], running: Bool, wait: UInt64?) {
         state.withLock { state in
-            guard !state.pending.isEmpty else { return (nil, state.running, nil) }
             let now = DispatchTime.now().uptimeNanoseconds
+            var expired: [Item] = []
+            if state.pending.contains(where: { $0.deadline.map { $0 <= now } ?? false }) {
+                expired = state.pending.filter { $0.deadline.map { $0 <= now } ?? false }
+                state.pending.removeAll { $0.deadline.map { $0 <= now } ?? false }
+            }
+            guard !state.pending.isEmpty else { return (nil, expired, state.running, nil) }
             let oldest = state.pending.min { $0.arrival < $1.arrival }?.arrival ?? now
             let waited = now &- oldest
             let paddedAll = state.pending.count * (state.pending.map(\.tokens.count).max() ?? 0)
             let full = paddedAll >= configuration.tokenBudget || state.pending.count >= configuration.maxBatchSize
             if waited < maxWaitNanos, !full, state.running {
-                return (nil, true, maxWaitNanos - waited)
+                return (nil, expired, true, maxWaitNanos - waited)
             }
             let chosen = chooseBatch(state.pending)
             var remaining: [Item] = []
@@ -139,7 +157,7 @@ public final class DynamicBatcher: Sendable {
                 if chosen.contains(position) { batch.append(item) } else { remaining.append(item) }
             }
             state.pending = remaining
-            return (batch, true, nil)
+            return (batch, expired, true, nil)
         }
     }
 
@@ -178,13 +196,26 @@ public final class DynamicBatcher: Sendable {
         let longest = batch.map(\.tokens.count).max() ?? 0
         onPass(PassReport(sequences: batch.count, paddedTokens: batch.count * longest,
                           realTokens: batch.reduce(0) { $0 + $1.tokens.count }, seconds: seconds))
-        for (position, item) in batch.enumerated() {
+        for (position, item) in batch.enumerated() where !item.request.answered {
             // An encoder that returned too few vectors leaves empty ones, which the service rejects as INTERNAL.
             item.request.vectors[item.index] = position < vectors.count ? vectors[position] : []
             item.request.remaining -= 1
             if item.request.remaining == 0 {
-                item.request.continuation.resume(returning: item.request.vectors)
+                item.request.answered = true
+                item.request.continuation.resume(returning: .success(item.request.vectors))
             }
+        }
+    }
+
+    /// Answers each request with an expired sequence once, with DEADLINE_EXCEEDED; its other
+    /// sequences are then skipped wherever they are.
+    private func answerExpired(_ expired: [Item]) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        for item in expired where !item.request.answered {
+            item.request.answered = true
+            let waited = Double(now &- item.arrival) / 1e6
+            item.request.continuation.resume(returning: .failure(RPCError(.deadlineExceeded, String(
+                format: "deadline passed after %.1f ms waiting for a forward pass; the embedder is overloaded or the deadline too short", waited))))
         }
     }
 }

@@ -24,7 +24,8 @@ public final class LocalEmbeddingBackend: EmbeddingBackend {
     }
 
     public func embed(_ texts: [String]) async throws(RPCError) -> [[Float]] {
-        await batcher.embed(texts.map(encoder.tokenize))
+        // The calling handler's deadline: sequences still queued when it passes are dropped.
+        try await batcher.embed(texts.map(encoder.tokenize), deadline: CallContext.current?.deadline)
     }
 
     public func shutdown() {

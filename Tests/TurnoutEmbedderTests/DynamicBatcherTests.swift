@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TurnoutEmbedder
 import TurnoutTestSupport
+import TurnoutWire
 
 @Suite struct DynamicBatcherTests {
     /// A deterministic encoder that records every pass: each vector is [length, first token].
@@ -25,7 +26,7 @@ import TurnoutTestSupport
             for request in 0..<16 {
                 group.addTask {
                     let sequences: [[Int32]] = [[Int32(request), 1, 2], [Int32(request) + 100]]
-                    return (request, await batcher.embed(sequences))
+                    return (request, (try? await batcher.embed(sequences)) ?? [])
                 }
             }
             return await group.reduce(into: [Int: [[Float]]]()) { $0[$1.0] = $1.1 }
@@ -47,7 +48,7 @@ import TurnoutTestSupport
         defer { batcher.shutdown() }
         var sequences: [[Int32]] = []
         for index in 0..<20 { sequences.append(Array(repeating: 7, count: index % 2 == 0 ? 10 : 100)) }
-        let vectors = await batcher.embed(sequences)
+        let vectors = try await batcher.embed(sequences)
         #expect(vectors.map { Int($0[0]) } == sequences.map(\.count))
         for pass in encoder.passes.value {
             #expect(pass.count * (pass.max() ?? 0) <= 400)
@@ -63,7 +64,7 @@ import TurnoutTestSupport
         configuration.maxWait = .milliseconds(50)
         let batcher = DynamicBatcher(configuration: configuration) { encoder.encode($0) }
         defer { batcher.shutdown() }
-        let vectors = await batcher.embed([[1, 2, 3]])
+        let vectors = try await batcher.embed([[1, 2, 3]])
         #expect(vectors == [[3, 1]])
     }
 
@@ -75,8 +76,45 @@ import TurnoutTestSupport
         configuration.maxBatchSize = 4
         let batcher = DynamicBatcher(configuration: configuration) { encoder.encode($0) }
         defer { batcher.shutdown() }
-        let vectors = await batcher.embed([[1], [2], [3], [4]])
+        let vectors = try await batcher.embed([[1], [2], [3], [4]])
         #expect(vectors.map { $0[1] } == [1, 2, 3, 4])
         #expect(encoder.passes.value == [[1, 1, 1, 1]])
+    }
+
+    /// Under overload, sequences whose caller has given up are answered DEADLINE_EXCEEDED
+    /// without a forward pass, and the callers still waiting are served.
+    @Test(.timeLimit(.minutes(1))) func sequencesPastTheirDeadlineAreDroppedNotComputed() async throws {
+        let encoder = RecordingEncoder()
+        var configuration = DynamicBatcher.Configuration()
+        configuration.maxWait = .milliseconds(1)
+        configuration.maxBatchSize = 1
+        // Every pass takes at least 5 ms, so 40 one-sequence requests need 200 ms; those with a
+        // 30 ms deadline cannot all be served, those without one must be.
+        let batcher = DynamicBatcher(configuration: configuration) { encoder.encode($0) }
+        defer { batcher.shutdown() }
+        let outcomes = await withTaskGroup(of: (Bool, Result<[[Float]], RPCError>).self) { group in
+            for request in 0..<40 {
+                let hurried = request % 2 == 0
+                group.addTask {
+                    do throws(RPCError) {
+                        let vectors = try await batcher.embed([[Int32(request)]], deadline: hurried ? Deadline.after(milliseconds: 30) : nil)
+                        return (hurried, .success(vectors))
+                    } catch {
+                        return (hurried, .failure(error))
+                    }
+                }
+            }
+            return await group.reduce(into: [(Bool, Result<[[Float]], RPCError>)]()) { $0.append($1) }
+        }
+        let patient = outcomes.filter { !$0.0 }.map(\.1)
+        #expect(patient.count == 20 && patient.allSatisfy { (try? $0.get()) != nil }, "requests without a deadline are all served")
+        let dropped = outcomes.filter { $0.0 }.compactMap { outcome -> RPCError? in
+            if case .failure(let error) = outcome.1 { return error } else { return nil }
+        }
+        #expect(!dropped.isEmpty, "some hurried requests must have expired in the queue")
+        #expect(dropped.allSatisfy { $0.code == .deadlineExceeded && $0.message.contains("forward pass") })
+        // Nothing dropped was computed: the passes hold only the requests that were answered.
+        let computed = encoder.passes.value.reduce(0) { $0 + $1.count }
+        #expect(computed == 40 - dropped.count)
     }
 }
