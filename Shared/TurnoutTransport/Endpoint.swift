@@ -60,7 +60,7 @@ final class Endpoint: Sendable {
             do throws(TransportError) {
                 try connection.register()
                 loop.schedule(after: timeout) {
-                    if connection.output.withLock({ !$0.connected }) {
+                    if connection.withOutput({ !$0.connected }) {
                         connection.close(.connectFailed(errno: ETIMEDOUT))
                     }
                 }

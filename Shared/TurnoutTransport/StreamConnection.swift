@@ -31,7 +31,10 @@ class StreamConnection: Selectable, @unchecked Sendable {
         var closeAfterFlush = false
     }
 
-    let output: Mutex<Output>
+    /// Only through `withOutput` and `send`, which keep `overflow`'s promise.
+    private let output: Mutex<Output>
+    /// Frames from senders that found `output` held, for its holder to write with its own.
+    private let overflow = Mutex<[UInt8]>([])
 
     init(loop: EventLoop, fd: Int32, peer: String, connected: Bool) {
         self.loop = loop
@@ -65,14 +68,14 @@ class StreamConnection: Selectable, @unchecked Sendable {
 
     /// Re-computes which readiness events we need and tells epoll if that changed.
     func updateInterest() {
-        let (closed, desired) = output.withLock { state in (state.closed, desiredEvents(state)) }
+        let (closed, desired) = withOutput { state in (state.closed, desiredEvents(state)) }
         guard !closed, desired != watchedEvents else { return }
         watchedEvents = desired
         loop.modify(fd, events: desired)
     }
 
     private func desiredEvents() -> UInt32 {
-        output.withLock { desiredEvents($0) }
+        withOutput { desiredEvents($0) }
     }
 
     private func desiredEvents(_ state: Output) -> UInt32 {
@@ -87,7 +90,7 @@ class StreamConnection: Selectable, @unchecked Sendable {
     // MARK: Events (loop thread).
 
     func handleEvents(_ events: UInt32) {
-        let connected = output.withLock { $0.connected }
+        let connected = withOutput { $0.connected }
         if !connected {
             finishConnect()
             return
@@ -110,7 +113,7 @@ class StreamConnection: Selectable, @unchecked Sendable {
             close(.connectFailed(errno: code))
             return
         }
-        output.withLock { $0.connected = true }
+        withOutput { $0.connected = true }
         connectSucceeded()
         flushFromLoop()
     }
@@ -149,28 +152,65 @@ class StreamConnection: Selectable, @unchecked Sendable {
         lastReadNanos = Deadline.nowNanos()
     }
 
-    var isClosed: Bool { output.withLock { $0.closed } }
+    var isClosed: Bool { withOutput { $0.closed } }
 
     /// Closed, or closing once its output drains: no new input should be processed.
-    var isClosing: Bool { output.withLock { $0.closed || $0.closeAfterFlush } }
+    var isClosing: Bool { withOutput { $0.closed || $0.closeAfterFlush } }
 
     // MARK: Writing (any thread).
 
+    /// Runs `body` under `output`'s lock, then writes any frames senders left in `overflow`
+    /// meanwhile: a sender that finds the lock held relies on its holder for that (see `send`).
+    @discardableResult
+    func withOutput<Result: Sendable>(_ body: (inout Output) -> Result) -> Result {
+        let result = output.withLock { body(&$0) }
+        if overflow.withLock({ !$0.isEmpty }) { send([]) }
+        return result
+    }
+
     /// Queues `bytes` (whole frames) and writes as much as the socket takes right away.
+    ///
+    /// The write happens under `output`'s lock. A sender that finds it held (another handler
+    /// answering on the same connection, typically pipelined calls) does not wait for that
+    /// write: it leaves its frames in `overflow`, and whoever holds the lock writes them with
+    /// its own, after writing and again after letting go. So concurrent answers share one
+    /// syscall instead of queueing behind one another's. Frames stay whole; calls are matched
+    /// by id, so their order on the connection does not matter.
     func send(_ bytes: [UInt8]) {
-        var needsLoop = false
-        output.withLock { state in
-            guard !state.closed else { return }
-            if state.offset == state.buffer.count {
-                state.buffer = bytes
-                state.offset = 0
-            } else {
-                state.buffer.append(contentsOf: bytes)
+        // Frames not yet queued anywhere; empty once they are in `output` or `overflow`.
+        var frames = bytes
+        while true {
+            var needsLoop = false
+            let held = output.withLockIfAvailable { state -> Bool in
+                let waiting = overflow.withLock { queued -> [UInt8] in
+                    defer { queued.removeAll(keepingCapacity: true) }
+                    return queued
+                }
+                guard !state.closed else { return true }
+                if state.offset == state.buffer.count {
+                    state.buffer = frames
+                    state.offset = 0
+                } else {
+                    state.buffer.append(contentsOf: frames)
+                }
+                state.buffer.append(contentsOf: waiting)
+                guard state.connected, !state.waitingWritable else { return true }
+                needsLoop = !flush(&state)
+                return true
+            } ?? false
+            if needsLoop { loop.execute { [self] in afterBlockedWrite() } }
+            if !held {
+                // Once ours are queued, a failed attempt means a holder that will see them:
+                // it either took the lock after they were queued and drains them inside, or it
+                // checks `overflow` after letting go, as below.
+                guard !frames.isEmpty else { return }
+                overflow.withLock { $0.append(contentsOf: frames) }
+                frames = []
+                continue
             }
-            guard state.connected, !state.waitingWritable else { return }
-            needsLoop = !flush(&state)
+            frames = []
+            guard overflow.withLock({ !$0.isEmpty }) else { return }
         }
-        if needsLoop { loop.execute { [self] in afterBlockedWrite() } }
     }
 
     /// Writes buffered bytes; returns false when the loop must take over (socket full or broken).
@@ -192,7 +232,7 @@ class StreamConnection: Selectable, @unchecked Sendable {
     }
 
     private func afterBlockedWrite() {
-        let shouldClose = output.withLock { state in
+        let shouldClose = withOutput { state in
             state.closeAfterFlush && state.offset == state.buffer.count
         }
         if shouldClose {
@@ -203,7 +243,7 @@ class StreamConnection: Selectable, @unchecked Sendable {
     }
 
     private func flushFromLoop() {
-        let shouldClose = output.withLock { state -> Bool in
+        let shouldClose = withOutput { state -> Bool in
             state.waitingWritable = false
             if state.offset < state.buffer.count, !flush(&state) {
                 return state.closeAfterFlush && state.offset == state.buffer.count
@@ -221,7 +261,7 @@ class StreamConnection: Selectable, @unchecked Sendable {
 
     /// Closes once everything queued has been written (used after a fatal error response).
     func closeAfterFlushing(_ reason: CloseReason) {
-        let flushed = output.withLock { state -> Bool in
+        let flushed = withOutput { state -> Bool in
             state.closeAfterFlush = true
             return state.offset == state.buffer.count
         }
@@ -234,7 +274,7 @@ class StreamConnection: Selectable, @unchecked Sendable {
     }
 
     func close(_ reason: CloseReason) {
-        let wasOpen = output.withLock { state -> Bool in
+        let wasOpen = withOutput { state -> Bool in
             guard !state.closed else { return false }
             state.closed = true
             state.buffer = []

@@ -27,6 +27,32 @@ import TurnoutWire
         await server.stop()
     }
 
+    /// Thousands of instant answers on one connection from concurrent handlers: senders that
+    /// find the connection's writer busy leave their frames for it, and none may be stranded
+    /// (a lost frame shows as a missing answer when the reads time out).
+    @Test func concurrentAnswersOnOneConnectionAllArrive() async throws {
+        let server = try InProcessServer(registry: ServerBadInputTests.registry())
+        let connection = try RawWireConnection(port: server.port)
+        var answered: [UInt64: [UInt8]] = [:]
+        // Many short bursts: a stranded frame would be one of a burst's last, with nothing after it.
+        for round in 0..<1500 {
+            var burst: [UInt8] = []
+            for index in 1...16 {
+                let id = UInt64(round * 16 + index)
+                RequestEnvelope(id: id, method: "Echo/Echo", body: Array("{\"n\":\(id)}".utf8)).encodeFrame(into: &burst)
+            }
+            try await connection.send(burst)
+            for _ in 1...16 {
+                let response = try #require(try await connection.readResponse(timeout: .seconds(5)), "an answer went missing")
+                #expect(response.code == .ok)
+                answered[response.id] = response.body
+            }
+        }
+        #expect(answered.count == 24000)
+        #expect(answered.allSatisfy { id, body in String(decoding: body, as: UTF8.self).contains("\(id)") })
+        await server.stop()
+    }
+
     @Test func aConnectionOverItsInFlightLimitStopsBeingReadUntilItDrains() async throws {
         let running = TestCounter()
         var registry = HandlerRegistry()
