@@ -1,4 +1,5 @@
 #include "CTurnoutKernels.h"
+#include "VectorSupport.h"
 
 #include <string.h>
 
@@ -94,10 +95,7 @@ void turnout_weighted_sums_portable(const float *similarities, const float *cred
     sums[1] = games;
 }
 
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-#include <immintrin.h>
-
-#define VECTOR __attribute__((target("avx2,fma")))
+#if TURNOUT_VECTOR_KERNELS
 
 static inline VECTOR int32_t horizontal_sum(__m256i v) {
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
@@ -181,10 +179,9 @@ static inline VECTOR __m256i multiply_add64(const uint8_t *row, __m256i low_quer
                             _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), mask), high_query));
 }
 
-// Eight rows share each query load, and their eight sums are reduced together (three rounds of
-// horizontal adds and one cross-lane add give all eight dots in one register), so scaling,
-// storing and the running extremes are one vector step per eight rows: the per-row reduction
-// had cost about a quarter of the loop. The block two ahead (3 KB at 384 dimensions) is
+// Eight rows share each query load, and their eight sums are reduced together
+// (`turnout_sum_rows8`), so scaling, storing and the running extremes are one vector step per
+// eight rows: the per-row reduction had cost about a quarter of the loop. The block two ahead (3 KB at 384 dimensions) is
 // prefetched; one ahead was 40% slower, eight no better. 19 MB for 100,000 rows of 384 may or
 // may not stay in L3, depending on the neighbours. The nibbles carry + 8, so each dot is
 // corrected by 8 * sum(query).
@@ -211,33 +208,15 @@ static VECTOR void int4_similarities_vector(const uint8_t *rows, const float *sc
             const __m256i q1 = _mm256_loadu_si256((const __m256i *)(query + 2 * b + 32));
             for (size_t k = 0; k < 8; k++) sums[k] = _mm256_add_epi32(sums[k], _mm256_madd_epi16(multiply_add64(a + k * stride + b, q0, q1, mask), ones));
         }
-        // Per 128-bit lane, hadd rounds leave [row 0, 1, 2, 3] partials in h0 and [4, 5, 6, 7] in h1.
-        const __m256i h01 = _mm256_hadd_epi32(sums[0], sums[1]), h23 = _mm256_hadd_epi32(sums[2], sums[3]);
-        const __m256i h45 = _mm256_hadd_epi32(sums[4], sums[5]), h67 = _mm256_hadd_epi32(sums[6], sums[7]);
-        const __m256i h0 = _mm256_hadd_epi32(h01, h23), h1 = _mm256_hadd_epi32(h45, h67);
-        const __m256i dots = _mm256_add_epi32(_mm256_permute2x128_si256(h0, h1, 0x20), _mm256_permute2x128_si256(h0, h1, 0x31));
         const __m256 similarity = _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(scales + r), query_scales),
-                                                _mm256_cvtepi32_ps(_mm256_sub_epi32(dots, correction)));
+                                                _mm256_cvtepi32_ps(_mm256_sub_epi32(turnout_sum_rows8(sums), correction)));
         _mm256_storeu_ps(out + r, similarity);
         lows = _mm256_min_ps(lows, similarity);
         highs = _mm256_max_ps(highs, similarity);
     }
-    float low_lanes[8], high_lanes[8];
-    _mm256_storeu_ps(low_lanes, lows);
-    _mm256_storeu_ps(high_lanes, highs);
-    float low = count ? __builtin_inff() : 0, high = count ? -__builtin_inff() : 0;
-    for (size_t k = 0; k < 8 && r > 0; k++) {
-        low = low_lanes[k] < low ? low_lanes[k] : low;
-        high = high_lanes[k] > high ? high_lanes[k] : high;
-    }
     float tail[2];
     turnout_int4_similarities_portable(rows + r * stride, scales + r, count - r, dimensions, query, query_scale, out + r, tail);
-    if (r < count) {
-        low = tail[0] < low ? tail[0] : low;
-        high = tail[1] > high ? tail[1] : high;
-    }
-    extremes[0] = low;
-    extremes[1] = high;
+    turnout_fold_extremes(lows, highs, r > 0, tail, r < count, count, extremes);
 }
 
 static inline VECTOR __m256 exp_vector(__m256 x) {

@@ -12,25 +12,26 @@ import Foundation
 /// and multiplies its counts. The result matches `SimilarityWeightedRanking` (the exact fp32
 /// form, kept for evaluation) to within that rounding.
 ///
-/// Above `int4RowThreshold` rows the similarity pass reads a 4-bit copy of the rows instead
-/// (half the bytes: 19 MB for 100,000 rows of 384, which can stay in a 32 MiB L3 between
-/// queries), derived from the int8 codes when the router is built or loaded, so artifacts keep
-/// one int8 format. 4-bit rounding alone biases `max_sim` (the largest of 100,000 noisy
-/// similarities is noisy upwards), which rescales every weight and moved win rates by 2.5e-3 on
-/// clustered data; so the rows within `refineMargin` of the 4-bit maximum are recomputed from
-/// the int8 codes, and the maximum is theirs. What remains is per-row noise that averages out.
+/// Routers whose int8 rows exceed `scanBudgetBytes` (12 MiB: 32,768 rows of 384) scan a
+/// coarser copy instead: 4 bits per component up to twice that, 2 bits beyond (9.6 MB for
+/// 100,000 rows of 384, against 38 MB of int8), derived from the int8 codes when the router is
+/// built or loaded, so artifacts keep one int8 format. Coarse rounding alone biases `max_sim`
+/// (the largest of 100,000 noisy similarities is noisy upwards), which rescales every weight
+/// and moved win rates by 2.5e-3 on clustered data; so the rows within a margin of the coarse
+/// maximum are recomputed from the int8 codes, and the maximum is theirs. What remains is
+/// per-row noise that averages out over many rows.
 public struct QuantizedSimilarityRanking: Sendable {
     /// Which rows the per-query similarity pass reads.
     public enum SimilarityPass: String, Sendable {
         /// int8 codes, int16 query: rounding moves a win rate by about 1e-4 at most.
         case int8
-        /// 4-bit codes, int8 query, the top rows refined from int8: half the bytes streamed.
+        /// 4-bit codes, int8 query, the top rows refined from int8: half the bytes.
         case int4
+        /// 2-bit codes, int8 query, the top rows refined from int8: a quarter of the bytes,
+        /// win rates within about 5e-4 of exact.
+        case int2
     }
 
-    /// Rows above which `SimilarityPass.int4` is chosen: below it the int8 rows (19 MB at 50,000
-    /// of 384) are small enough to be fast already, and small routers keep int8 accuracy.
-    public static let int4RowThreshold = 50_000
     public let dimensions: Int
     /// Row-major, `count x dimensions`: component j of row r is about `codes[r * dimensions + j] * scales[r]`.
     public let codes: [Int8]
@@ -46,16 +47,8 @@ public struct QuantizedSimilarityRanking: Sendable {
     let battles: [Float]
     /// The pass `winRate(for:)` takes.
     public let similarityPass: SimilarityPass
-    /// For `.int4`: the codes re-rounded to -7...7 and packed as `turnout_int4_row_bytes` lays
-    /// them out, and their scales (empty for `.int8`).
-    let packed: HugePageBytes
-    let packedScales: [Float]
-    /// For `.int4`: rows whose 4-bit similarity is within this of the largest are recomputed
-    /// from int8: three standard deviations of a row's 4-bit rounding error against a unit query
-    /// (`scale / sqrt(12)` for the coarsest row). On 100,000 clustered rows that refines about
-    /// 950 rows per query with the same win rates as six (5,800 rows, which cost more than the
-    /// int8 pass saved); two lets the error double.
-    let refineMargin: Float
+    /// For `.int4` and `.int2`: the coarse rows (empty for `.int8`).
+    let packed: PackedRows
 
     /// Whether this CPU takes the kernels' AVX2+FMA paths (else their portable loops).
     public static var usesVectorKernels: Bool { turnout_kernels_vectorized() != 0 }
@@ -69,7 +62,7 @@ public struct QuantizedSimilarityRanking: Sendable {
     /// - Parameters:
     ///   - embeddings: one prompt embedding per battle, `dimensions` long (normalised here).
     ///   - outcomes: one per battle, the strong model's view.
-    ///   - pass: the similarity pass; nil chooses by row count (`int4RowThreshold`).
+    ///   - pass: the similarity pass; nil chooses by size (`pass(rows:dimensions:)`).
     public init(dimensions: Int, embeddings: [[Float]], outcomes: [SimilarityWeightedRanking.Outcome], pass: SimilarityPass? = nil) {
         precondition(embeddings.count == outcomes.count, "one outcome per battle")
         var codes: [Int8] = []
@@ -111,34 +104,9 @@ public struct QuantizedSimilarityRanking: Sendable {
         self.ties = ties
         winCredit = scales.indices.map { Float(strongWins[$0]) + Float(ties[$0]) / 2 }
         battles = scales.indices.map { Float(strongWins[$0]) + Float(weakWins[$0]) + Float(ties[$0]) }
-        let chosen = pass ?? (scales.count > Self.int4RowThreshold ? .int4 : .int8)
+        let chosen = pass ?? Self.pass(rows: scales.count, dimensions: dimensions)
         similarityPass = chosen
-        if chosen == .int4 {
-            let (bytes, rowScales) = Self.pack(codes: codes, scales: scales, dimensions: dimensions)
-            (packed, packedScales) = (HugePageBytes(bytes), rowScales)
-            refineMargin = 3 * (packedScales.max() ?? 0) / Float(12).squareRoot()
-        } else {
-            (packed, packedScales, refineMargin) = (HugePageBytes([]), [], 0)
-        }
-    }
-
-    /// 4-bit rows from int8 ones: each code re-rounded to -7...7 (an int8 row's largest code is
-    /// 127, so 7 steps still span it) with its scale times 127 / 7, stored + 8 as nibbles.
-    static func pack(codes: [Int8], scales: [Float], dimensions: Int) -> (packed: [UInt8], scales: [Float]) {
-        let stride = turnout_int4_row_bytes(dimensions)
-        // Padding nibbles are 8: code 0.
-        var packed = [UInt8](repeating: 0x88, count: stride * scales.count)
-        for row in scales.indices {
-            for component in 0..<dimensions {
-                let code = Int(codes[row * dimensions + component])
-                let nibble = UInt8(max(-7, min(7, (Double(code) * 7 / 127).rounded())) + 8)
-                // Block of 64, then low nibble for the first 32 components and high for the rest.
-                let block = component / 64, within = component % 64
-                let byte = row * stride + block * 32 + within % 32
-                packed[byte] = within < 32 ? (packed[byte] & 0xF0) | nibble : (packed[byte] & 0x0F) | nibble << 4
-            }
-        }
-        return (packed, scales.map { $0 * 127 / 7 })
+        packed = Self.pack(chosen, codes: codes, scales: scales, dimensions: dimensions)
     }
 
     struct RowKey: Hashable {
@@ -166,13 +134,13 @@ public struct QuantizedSimilarityRanking: Sendable {
         var extremes: [Float] = [0, 0]
         var similarities: [Float] = []
         // A zero query weighs every row alike; the int8 pass handles it without refining them all.
-        if similarityPass == .int4, query.scale > 0 {
-            similarities = int4Similarities(embedding, norm: query.norm, largest: query.largest, extremes: &extremes)
+        if similarityPass != .int8, query.scale > 0 {
+            similarities = coarseSimilarities(embedding, norm: query.norm, largest: query.largest, extremes: &extremes)
             let highest = refine(&similarities, top: extremes[1], query: query.codes, queryScale: query.scale)
             extremes[1] = highest
         }
         // The int8 pass: the default, and the fallback when no similarity is positive (then the
-        // least similar row sets the offset, and the 4-bit pass never refined it).
+        // least similar row sets the offset, and the coarse pass never refined it).
         if similarityPass == .int8 || !(extremes[1] > 0) {
             similarities = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
                 turnout_int8_similarities(codes, scales, count, dimensions, query.codes, query.scale, buffer.baseAddress, &extremes)
@@ -184,26 +152,34 @@ public struct QuantizedSimilarityRanking: Sendable {
         return BradleyTerry.winProbability(ratings[0], over: ratings[1])
     }
 
-    /// The 4-bit pass: the query as int8 (its rounding is small beside the rows'), zero-padded
-    /// to whole blocks of 64 as the kernel reads them.
-    func int4Similarities(_ embedding: [Float], norm: Float, largest: Float, extremes: inout [Float]) -> [Float] {
-        var query = [Int8](repeating: 0, count: 2 * turnout_int4_row_bytes(dimensions))
+    /// The 4- or 2-bit pass: the query as int8 (its rounding is small beside the rows'),
+    /// zero-padded to whole blocks as the kernels read them.
+    func coarseSimilarities(_ embedding: [Float], norm: Float, largest: Float, extremes: inout [Float]) -> [Float] {
+        let padded = similarityPass == .int2 ? 4 * turnout_int2_row_bytes(dimensions) : 2 * turnout_int4_row_bytes(dimensions)
+        var query = [Int8](repeating: 0, count: padded)
         var queryScale: Float = 0
         if norm > 0, largest > 0 {
             queryScale = largest / norm / 127
             let inverse = 127 / largest
             for index in embedding.indices { query[index] = Int8(max(-127, min(127, (embedding[index] * inverse).rounded()))) }
         }
+        let kernel = similarityPass == .int2 ? turnout_int2_similarities : turnout_int4_similarities
         return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            turnout_int4_similarities(packed.pointer, packedScales, count, dimensions, query, queryScale, buffer.baseAddress, &extremes)
+            kernel(packed.bytes.pointer, packed.scales, count, dimensions, query, queryScale, buffer.baseAddress, &extremes)
             initialized = count
         }
     }
 
-    /// Recomputes from int8 the rows within `refineMargin` of the largest 4-bit similarity
+    /// Recomputes from int8 the rows within the refine margin of the largest coarse similarity
     /// (`top`), in one kernel call, and returns the largest of them.
+    ///
+    /// The 2-bit pass also refines every row whose weight is at least 1/e of the largest
+    /// (similarity above `top * (1 - 1 / ln 10)`): a row's rounding moves the win rate in
+    /// proportion to its weight, and where prompts cluster, the heavy rows are few enough not
+    /// to average their 2-bit noise out (2.9e-3 on 12 clusters of 20,000 rows without this).
     func refine(_ similarities: inout [Float], top: Float, query: [Int16], queryScale: Float) -> Float {
-        let floor = top - refineMargin
+        var floor = top - packed.refineMargin
+        if similarityPass == .int2, top > 0 { floor = min(floor, top * (1 - 1 / Float(M_LN10))) }
         var indices: [UInt32] = []
         for (row, value) in similarities.enumerated() where value >= floor { indices.append(UInt32(truncatingIfNeeded: row)) }
         let exact = [Float](unsafeUninitializedCapacity: indices.count) { buffer, initialized in

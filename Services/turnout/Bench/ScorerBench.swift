@@ -46,9 +46,11 @@ enum ScorerBench {
             report["sw_p99_ms"] = percentile(swTimes, 0.99)
             report["sw_battles"] = Double(battles)
             report["sw_kernels_avx2"] = QuantizedSimilarityRanking.usesVectorKernels ? 1 : 0
-            // The pass the scorer takes at this size: 4 for 4-bit rows (above 50,000), else 8.
-            if case .similarityRanking(let model) = sw.weights { report["sw_bits"] = model.similarityPass == .int4 ? 4 : 8 }
-            // The int8 pass over the same rows, for what the 4-bit one (chosen above 50,000 rows) saves.
+            // The pass the scorer takes at this size: 8, 4 or 2 bits per component (`scanBudgetBytes`).
+            if case .similarityRanking(let model) = sw.weights {
+                report["sw_bits"] = switch model.similarityPass { case .int8: 8; case .int4: 4; case .int2: 2 }
+            }
+            // The int8 pass over the same rows, for what the coarse one saves.
             let int8 = QuantizedSimilarityRanking(dimensions: 384, embeddings: embeddings, outcomes: outcomes, pass: .int8)
             var int8Times: [Double] = []
             for query in queries + queries {

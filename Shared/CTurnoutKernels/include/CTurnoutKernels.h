@@ -33,6 +33,19 @@ size_t turnout_int4_row_bytes(size_t dimensions);
 void turnout_int4_similarities(const uint8_t *rows, const float *scales, size_t count, size_t dimensions,
                                const int8_t *query, float query_scale, float *out, float extremes[2]);
 
+/// Bytes per row of 2-bit codes: 32 per block of 128 components (a partial block is padded).
+size_t turnout_int2_row_bytes(size_t dimensions);
+
+/// As `turnout_int8_similarities` for 2-bit rows (codes 0...3 standing for -3, -1, 1 and 3
+/// half-steps, laid out as `turnout_int2_row_bytes` describes) against an int8 query:
+/// `out[r] = scales[r] * query_scale * (2 * (codes . query) - 3 * sum(query))`, so `scales[r]`
+/// is half a step.
+///
+/// `query` holds `4 * turnout_int2_row_bytes(dimensions)` values, zero past `dimensions` (then
+/// padding codes do not matter). The int32 sums are exact for any `dimensions` up to 1,000,000.
+void turnout_int2_similarities(const uint8_t *rows, const float *scales, size_t count, size_t dimensions,
+                               const int8_t *query, float query_scale, float *out, float extremes[2]);
+
 /// The sums `sums[0] = sum_r w_r * credit[r]` and `sums[1] = sum_r w_r * battles[r]`, where
 /// `w_r = exp(similarities[r] * rate - offset)` (exponent clamped to [-87, 88]; the exponential
 /// is within 3e-7 relative, the sums are in double).
@@ -45,6 +58,8 @@ void turnout_int8_similarities_portable(const int8_t *rows, const float *scales,
 void turnout_int8_similarities_at_portable(const int8_t *rows, const float *scales, size_t dimensions, const uint32_t *indices, size_t count,
                                            const int16_t *query, float query_scale, float *out);
 void turnout_int4_similarities_portable(const uint8_t *rows, const float *scales, size_t count, size_t dimensions,
+                                        const int8_t *query, float query_scale, float *out, float extremes[2]);
+void turnout_int2_similarities_portable(const uint8_t *rows, const float *scales, size_t count, size_t dimensions,
                                         const int8_t *query, float query_scale, float *out, float extremes[2]);
 void turnout_weighted_sums_portable(const float *similarities, const float *credit, const float *battles, size_t count,
                                     float rate, float offset, double sums[2]);
