@@ -71,6 +71,7 @@ enum ScorerBench {
             }
             report["sw_fp32_p50_ms"] = percentile(exactTimes, 0.5)
             report["sw_max_abs_diff"] = difference
+            measureClustered(into: &report, battles: battles, generator: &generator)
             try measureArtifactLoad(into: &report, generator: &generator)
 
             // As the scorer serves it: an artifact, whose mf is folded into one vector at load.
@@ -104,6 +105,34 @@ enum ScorerBench {
             printError("turnout bench scorer: \(error)")
             return 1
         }
+    }
+
+    /// The same number of battles in 12 tight clusters (similarities near 0.94 within one),
+    /// the worst case for the coarse passes: every row of the query's cluster is heavy enough
+    /// to be recomputed from int8. `sw_clustered_p50_ms` and its largest win-rate difference
+    /// from exact fp32, `sw_clustered_max_abs_diff`.
+    static func measureClustered(into report: inout [String: Double], battles: Int, generator: inout SeededGenerator) {
+        let centres = (0..<12).map { _ in (0..<384).map { _ in Float.random(in: -1...1, using: &generator) } }
+        var embeddings: [[Float]] = []
+        var outcomes: [SimilarityWeightedRanking.Outcome] = []
+        for _ in 0..<battles {
+            let cluster = Int.random(in: 0..<12, using: &generator)
+            embeddings.append(centres[cluster].map { $0 + Float.random(in: -0.25...0.25, using: &generator) })
+            // Each cluster leans its own way, so win rates differ between clusters.
+            outcomes.append(Double.random(in: 0..<1, using: &generator) < Double(cluster + 1) / 13 ? .strongWins : .weakWins)
+        }
+        let queries = (0..<100).map { index in centres[index % 12].map { $0 + Float.random(in: -0.3...0.3, using: &generator) } }
+        let compact = QuantizedSimilarityRanking(dimensions: 384, embeddings: embeddings, outcomes: outcomes)
+        var times: [Double] = []
+        var rates: [Double] = []
+        for query in queries + queries {
+            let start = DispatchTime.now().uptimeNanoseconds
+            rates.append(compact.winRate(for: query))
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        report["sw_clustered_p50_ms"] = percentile(times, 0.5)
+        let exact = SimilarityWeightedRanking(dimensions: 384, embeddings: embeddings, outcomes: outcomes)
+        report["sw_clustered_max_abs_diff"] = queries.prefix(12).enumerated().map { abs(exact.winRate(for: $1) - rates[$0]) }.max() ?? 0
     }
 
     /// The committed `gain` router (every MMLU and GSM8K prompt, 15,361 rows) per query on one
