@@ -1,18 +1,28 @@
 import CTurnoutKernels
+import Synchronization
 
 /// The coarser copies of the int8 rows that large routers scan instead, derived when a router
 /// is built or loaded (artifacts keep one int8 format).
 extension QuantizedSimilarityRanking {
-    /// Bytes the similarity pass may read per query before a coarser copy is chosen: about what
-    /// one core streams from memory in a millisecond when the L3 holds none of it (12 GB/s
-    /// here), so a query stays near a millisecond whatever the neighbours do. At 384
-    /// dimensions: int8 up to 32,768 rows, 4 bits up to 65,536, 2 bits beyond.
-    public static let scanBudgetBytes = 12 << 20
+    /// Bytes the similarity pass may read per query before a coarser copy is chosen. The
+    /// default, 12 MiB, is about what one core streams from memory in a millisecond when the
+    /// L3 holds none of it (12 GB/s here), so a query stays near a millisecond whatever the
+    /// neighbours do. At 384 dimensions: int8 up to 32,768 rows, 4 bits up to 65,536, 2 bits
+    /// beyond. A process sets its own before loading routers (`turnout-scorer
+    /// --sw-scan-budget-mib`): a larger budget buys accuracy with time.
+    public static var scanBudgetBytes: Int { scanBudget.load(ordering: .relaxed) }
 
-    /// The finest pass whose rows fit `scanBudgetBytes` (the coarsest when none does).
-    public static func pass(rows: Int, dimensions: Int) -> SimilarityPass {
-        if rows * dimensions <= scanBudgetBytes { return .int8 }
-        if rows * turnout_int4_row_bytes(dimensions) <= scanBudgetBytes { return .int4 }
+    public static func setScanBudget(bytes: Int) {
+        scanBudget.store(max(1, bytes), ordering: .relaxed)
+    }
+
+    private static let scanBudget = Atomic<Int>(defaultScanBudgetBytes)
+    public static let defaultScanBudgetBytes = 12 << 20
+
+    /// The finest pass whose rows fit `budget` (the coarsest when none does).
+    public static func pass(rows: Int, dimensions: Int, budget: Int = scanBudgetBytes) -> SimilarityPass {
+        if rows * dimensions <= budget { return .int8 }
+        if rows * turnout_int4_row_bytes(dimensions) <= budget { return .int4 }
         return .int2
     }
 

@@ -83,6 +83,7 @@ struct RandomBattles {
     /// The finest pass whose rows fit the scan budget: int8 for MMLU-sized routers, 4 bits up
     /// to twice the budget's int8 rows, 2 bits beyond; a loaded router chooses the same way.
     @Test func theSizeChoosesThePass() throws {
+        #expect(QuantizedSimilarityRanking.scanBudgetBytes == QuantizedSimilarityRanking.defaultScanBudgetBytes)
         let budgetRows = QuantizedSimilarityRanking.scanBudgetBytes / 384
         #expect(QuantizedSimilarityRanking.pass(rows: 14_042, dimensions: 384) == .int8)
         #expect(QuantizedSimilarityRanking.pass(rows: budgetRows, dimensions: 384) == .int8)
@@ -91,6 +92,9 @@ struct RandomBattles {
         #expect(QuantizedSimilarityRanking.pass(rows: 2 * budgetRows + 1, dimensions: 384) == .int2)
         #expect(QuantizedSimilarityRanking.pass(rows: 100_000, dimensions: 384) == .int2)
         #expect(QuantizedSimilarityRanking.pass(rows: 10_000_000, dimensions: 384) == .int2)
+        // An operator's larger budget keeps more routers fine-grained.
+        #expect(QuantizedSimilarityRanking.pass(rows: 100_000, dimensions: 384, budget: 40 << 20) == .int8)
+        #expect(QuantizedSimilarityRanking.pass(rows: 100_000, dimensions: 384, budget: 20 << 20) == .int4)
         var generator = SeededGenerator(seed: 5)
         let embeddings = (0..<100).map { _ in (0..<4).map { _ in Float.random(in: -1...1, using: &generator) } }
         let coarse = QuantizedSimilarityRanking(dimensions: 4, embeddings: embeddings, outcomes: Array(repeating: .tie, count: 100), pass: .int2)
