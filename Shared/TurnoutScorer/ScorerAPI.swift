@@ -58,6 +58,9 @@ public enum ScorerAPI {
         public var trainingBattles: Int
         public var createdAt: String
         public var strongFractions: [String]
+        /// For `sw_ranking`: the rows each query scans, `int8`, `int4` or `int2` (see
+        /// `--sw-scan-budget-mib`); absent for other kinds.
+        public var similarityPass: String?
 
         enum CodingKeys: String, CodingKey {
             case name, kind, version
@@ -66,6 +69,7 @@ public enum ScorerAPI {
             case trainingBattles = "training_battles"
             case createdAt = "created_at"
             case strongFractions = "strong_fractions"
+            case similarityPass = "similarity_pass"
         }
     }
 

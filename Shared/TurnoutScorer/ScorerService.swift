@@ -42,9 +42,11 @@ public final class ScorerService: Sendable {
         }
         registry.register(ScorerAPI.routers) { [self] (_: EmptyMessage, _: CallContext) async throws -> ScorerAPI.RoutersResponse in
             ScorerAPI.RoutersResponse(routers: routers.all.map { entry in
-                ScorerAPI.RouterInfo(name: entry.name, kind: entry.artifact.kind, version: entry.version, embeddingModel: entry.artifact.embeddingModel,
-                                     embeddingDims: entry.artifact.embeddingDimensions, trainingBattles: entry.artifact.trainingBattles,
-                                     createdAt: entry.artifact.createdAt, strongFractions: entry.artifact.calibration.keys.sorted())
+                var pass: String?
+                if case .similarityRanking(let model) = entry.artifact.weights { pass = model.similarityPass.rawValue }
+                return ScorerAPI.RouterInfo(name: entry.name, kind: entry.artifact.kind, version: entry.version, embeddingModel: entry.artifact.embeddingModel,
+                                            embeddingDims: entry.artifact.embeddingDimensions, trainingBattles: entry.artifact.trainingBattles,
+                                            createdAt: entry.artifact.createdAt, strongFractions: entry.artifact.calibration.keys.sorted(), similarityPass: pass)
             })
         }
     }

@@ -55,6 +55,7 @@ import TurnoutWire
         #expect(listed.routers.map(\.name) == ["sw"])
         #expect(listed.routers.first?.kind == "sw_ranking")
         #expect(listed.routers.first?.trainingBattles == 800)
+        #expect(listed.routers.first?.similarityPass == "int8", "800 rows fit the default scan budget")
         #expect(scorer.process.logLines.contains { $0.contains("rejected") && $0.contains("other/model") })
 
         var rates: [Double] = []
@@ -69,6 +70,32 @@ import TurnoutWire
         }
         // Clusters where the strong model wins more often score higher.
         #expect((rates.last ?? 0) - (rates.first ?? 0) > 0.1)
+    }
+
+    /// A scan budget smaller than a router's int8 rows makes the scorer scan 2-bit copies:
+    /// `Scorer/Routers` says so, and the win rates stay close to exact.
+    @Test func aSmallScanBudgetServesCoarseRows() async throws {
+        var battles = Battles(count: 6000)
+        // No calibration: scoring 6,000 prompts against 6,000 rows is all this test would spend.
+        let artifact = RouterArtifact(kind: "sw_ranking", embeddingModel: ScorerProcessTests.model, embeddingDimensions: 384, hyperparameters: [:],
+                                      trainingDataSHA256: "test", trainingBattles: 6000, calibration: [:],
+                                      weights: .similarityRanking(QuantizedSimilarityRanking(dimensions: 384, embeddings: battles.embeddings, outcomes: battles.outcomes)))
+        let exact = SimilarityWeightedRanking(dimensions: 384, embeddings: battles.embeddings, outcomes: battles.outcomes)
+        let directory = TestPaths.temporaryDirectory("routers-sw-budget")
+        try artifact.write(to: directory.appendingPathComponent("sw.json"))
+        // 1 MiB: int8 up to 2,730 rows of 384, 4 bits up to 5,461, 2 bits beyond.
+        let scorer = try await RunningService.start("turnout-scorer", stateDirectory: TestPaths.temporaryDirectory(),
+                                                    arguments: ["--routers-dir", directory.path, "--embedder", "", "--sw-scan-budget-mib", "1"])
+        defer { scorer.process.terminate() }
+        let client = try WireClient.forTesting([scorer.wireTarget])
+        defer { client.shutdown() }
+        let listed = try await client.call(ScorerAPI.routers, EmptyMessage(), as: ScorerAPI.RoutersResponse.self)
+        #expect(listed.routers.first?.similarityPass == "int2")
+        for cluster in 0..<6 {
+            let query = battles.near(cluster)
+            let reply = try await client.call(ScorerAPI.score, ScorerAPI.ScoreRequest(embedding: query, router: "sw", threshold: 0.5), as: ScorerAPI.ScoreResponse.self)
+            #expect(abs(reply.winRate - exact.winRate(for: query)) < 3e-3)
+        }
     }
 
     /// The default artifact in routers/ (MMLU, from `turnout train --router sw_ranking`) stays loadable.
