@@ -87,16 +87,24 @@ public final class DynamicBatcher: Sendable {
 
     /// Embeds `sequences` (token ids), sharing forward passes with concurrent callers.
     /// - Parameter deadline: when the caller stops waiting; sequences still queued then are not computed.
-    /// - Throws: DEADLINE_EXCEEDED when the deadline passed before every sequence had its pass.
+    /// - Throws: DEADLINE_EXCEEDED when the deadline passed before every sequence had its pass;
+    ///   UNAVAILABLE after `shutdown()`.
     public func embed(_ sequences: [[Int32]], deadline: Deadline? = nil) async throws(RPCError) -> [[Float]] {
         guard !sequences.isEmpty else { return [] }
         let result = await withCheckedContinuation { continuation in
             let request = Request(count: sequences.count, continuation: continuation)
             let now = DispatchTime.now().uptimeNanoseconds
-            state.withLock { state in
+            let accepted = state.withLock { state -> Bool in
+                // After shutdown no worker would take them: the caller would wait for ever.
+                guard state.running else { return false }
                 for (index, tokens) in sequences.enumerated() {
                     state.pending.append(Item(tokens: tokens, request: request, index: index, arrival: now, deadline: deadline?.uptimeNanoseconds))
                 }
+                return true
+            }
+            guard accepted else {
+                continuation.resume(returning: .failure(RPCError(.unavailable, "the embedding batcher has shut down")))
+                return
             }
             signal.signal()
         }

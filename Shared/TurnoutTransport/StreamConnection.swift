@@ -174,8 +174,8 @@ class StreamConnection: Selectable, @unchecked Sendable {
     /// answering on the same connection, typically pipelined calls) does not wait for that
     /// write: it leaves its frames in `overflow`, and whoever holds the lock writes them with
     /// its own, after writing and again after letting go. So concurrent answers share one
-    /// syscall instead of queueing behind one another's. Frames stay whole; calls are matched
-    /// by id, so their order on the connection does not matter.
+    /// syscall instead of queueing behind one another's. Frames stay whole, and each sender's
+    /// stay in the order it sent them.
     func send(_ bytes: [UInt8]) {
         // Frames not yet queued anywhere; empty once they are in `output` or `overflow`.
         var frames = bytes
@@ -187,13 +187,16 @@ class StreamConnection: Selectable, @unchecked Sendable {
                     return queued
                 }
                 guard !state.closed else { return true }
+                // Frames left earlier go first: a sender's frames keep their order (an HTTP
+                // head, its chunks and the last chunk must), as its earlier ones are either
+                // written already or waiting in `overflow`.
                 if state.offset == state.buffer.count {
-                    state.buffer = frames
+                    state.buffer = waiting.isEmpty ? frames : waiting + frames
                     state.offset = 0
                 } else {
+                    state.buffer.append(contentsOf: waiting)
                     state.buffer.append(contentsOf: frames)
                 }
-                state.buffer.append(contentsOf: waiting)
                 guard state.connected, !state.waitingWritable else { return true }
                 needsLoop = !flush(&state)
                 return true
@@ -231,9 +234,15 @@ class StreamConnection: Selectable, @unchecked Sendable {
         return false
     }
 
+    /// Whether nothing is left to write: the buffer drained and no frames waiting in
+    /// `overflow` (`output`'s lock held; the lock order is output, then overflow).
+    private func drained(_ state: Output) -> Bool {
+        state.offset == state.buffer.count && overflow.withLock { $0.isEmpty }
+    }
+
     private func afterBlockedWrite() {
         let shouldClose = withOutput { state in
-            state.closeAfterFlush && state.offset == state.buffer.count
+            state.closeAfterFlush && drained(state)
         }
         if shouldClose {
             close(.closedAfterFlush)
@@ -246,9 +255,11 @@ class StreamConnection: Selectable, @unchecked Sendable {
         let shouldClose = withOutput { state -> Bool in
             state.waitingWritable = false
             if state.offset < state.buffer.count, !flush(&state) {
-                return state.closeAfterFlush && state.offset == state.buffer.count
+                return state.closeAfterFlush && drained(state)
             }
-            return state.closeAfterFlush
+            // Frames still in `overflow` are written when this lock is let go; the close
+            // follows their write.
+            return state.closeAfterFlush && drained(state)
         }
         if shouldClose {
             close(.closedAfterFlush)
@@ -263,7 +274,7 @@ class StreamConnection: Selectable, @unchecked Sendable {
     func closeAfterFlushing(_ reason: CloseReason) {
         let flushed = withOutput { state -> Bool in
             state.closeAfterFlush = true
-            return state.offset == state.buffer.count
+            return drained(state)
         }
         if flushed {
             close(reason)

@@ -117,4 +117,18 @@ import TurnoutWire
         let computed = encoder.passes.value.reduce(0) { $0 + $1.count }
         #expect(computed == 40 - dropped.count)
     }
+
+    /// After shutdown nothing would compute a request: it fails at once instead of waiting for ever.
+    @Test(.timeLimit(.minutes(1))) func aRequestAfterShutdownFailsAtOnce() async throws {
+        let encoder = RecordingEncoder()
+        let batcher = DynamicBatcher { encoder.encode($0) }
+        batcher.shutdown()
+        do {
+            _ = try await batcher.embed([[1, 2]])
+            Issue.record("embed after shutdown must fail")
+        } catch {
+            #expect(error.code == .unavailable)
+        }
+        #expect(encoder.passes.value.isEmpty)
+    }
 }

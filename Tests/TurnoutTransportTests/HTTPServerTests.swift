@@ -59,6 +59,21 @@ import TurnoutTransport
         await server.shutdown()
     }
 
+    /// HEAD on a streamed route sends the head alone (no body, so no last chunk either), and
+    /// the next request on the connection is answered cleanly after it.
+    @Test func headOnAStreamedRouteLeavesTheConnectionClean() async throws {
+        let server = try Self.start()
+        let text = "HEAD /stream HTTP/1.1\r\nHost: a\r\n\r\n"
+            + "GET /missing HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+        let reply = try await exchange(server, text)
+        let parts = reply.components(separatedBy: "\r\n\r\n")
+        #expect(parts.first?.hasPrefix("HTTP/1.1 200 OK") == true)
+        // Right after the first head comes the second response, not a stray "0".
+        #expect(parts.count > 1 && parts[1].hasPrefix("HTTP/1.1 404 Not Found"), "\(reply)")
+        #expect(!reply.contains("data:"))
+        await server.shutdown()
+    }
+
     @Test(arguments: [
         ("GET / HTTP/1.1\r\nHost: a\r\nX: \(String(repeating: "h", count: 3000))\r\n\r\n", "431"),
         ("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n", "413"),

@@ -124,7 +124,8 @@ public final class HTTPServer: Sendable {
             connection.send(head)
             let writer = HTTPBodyWriter(connection: connection, chunked: chunked)
             if request.method != "HEAD" { await produce(writer) }
-            if chunked { connection.send(Array("0\r\n\r\n".utf8)) }
+            // A HEAD answer has no body, so no last chunk either.
+            if chunked, request.method != "HEAD" { connection.send(Array("0\r\n\r\n".utf8)) }
             connection.responseFinished(keepAlive: keepAlive && chunked)
         }
     }
