@@ -98,3 +98,29 @@ extension QuantizedSimilarityRanking {
         return PackedRows(bytes: HugePageBytes(packed), scales: halfSteps, refineMargin: 3 * worstError / Float(dimensions).squareRoot())
     }
 }
+
+extension QuantizedSimilarityRanking {
+    /// Row positions grouped by direction: each row's key is which side of 12 fixed random
+    /// hyperplanes it lies on, and rows are ordered by key (ties by position). Similar prompts
+    /// share most of their key, so a cluster's rows end up in a few contiguous runs.
+    ///
+    /// Why: the 2-bit pass recomputes every heavy row from int8, and where prompts cluster
+    /// that is the whole cluster of the query, thousands of rows. Scattered over the table they
+    /// are thousands of cache misses; grouped, they are a few sequential reads. Order changes
+    /// nothing else: every sum is over all rows.
+    static func localityOrder(codes: [Int8], scales: [Float], dimensions: Int) -> [Int] {
+        let rows = scales.count
+        var generator = SeededGenerator(seed: 0x7475_726E_6F75_74)
+        var keys = [UInt16](repeating: 0, count: rows)
+        // One int8 pass per hyperplane (3 ms each at 100,000 rows of 384): the sign of a row's
+        // similarity to the plane's normal is the side it lies on.
+        var sides = [Float](repeating: 0, count: rows)
+        var extremes: [Float] = [0, 0]
+        for plane in 0..<12 {
+            let normal = (0..<dimensions).map { _ in Int16(Int.random(in: -127...127, using: &generator)) }
+            turnout_int8_similarities(codes, scales, rows, dimensions, normal, 1, &sides, &extremes)
+            for row in 0..<rows where sides[row] > 0 { keys[row] |= 1 << plane }
+        }
+        return (0..<rows).sorted { keys[$0] != keys[$1] ? keys[$0] < keys[$1] : $0 < $1 }
+    }
+}

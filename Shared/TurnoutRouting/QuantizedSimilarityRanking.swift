@@ -95,7 +95,18 @@ public struct QuantizedSimilarityRanking: Sendable {
     }
 
     /// Rows as stored; the caller has checked that the lengths agree. A nil `pass` chooses by row count.
+    /// The 2-bit pass takes its rows grouped by direction (`localityOrder`), so that the heavy
+    /// rows it recomputes from int8 are read in runs.
     init(dimensions: Int, codes: [Int8], scales: [Float], strongWins: [UInt32], weakWins: [UInt32], ties: [UInt32], pass: SimilarityPass? = nil) {
+        let chosen = pass ?? Self.pass(rows: scales.count, dimensions: dimensions)
+        var (codes, scales, strongWins, weakWins, ties) = (codes, scales, strongWins, weakWins, ties)
+        if chosen == .int2 {
+            let order = Self.localityOrder(codes: codes, scales: scales, dimensions: dimensions)
+            if order != Array(scales.indices) {
+                codes = order.flatMap { codes[($0 * dimensions)..<(($0 + 1) * dimensions)] }
+                (scales, strongWins, weakWins, ties) = (order.map { scales[$0] }, order.map { strongWins[$0] }, order.map { weakWins[$0] }, order.map { ties[$0] })
+            }
+        }
         self.dimensions = dimensions
         self.codes = codes
         self.scales = scales
@@ -104,7 +115,6 @@ public struct QuantizedSimilarityRanking: Sendable {
         self.ties = ties
         winCredit = scales.indices.map { Float(strongWins[$0]) + Float(ties[$0]) / 2 }
         battles = scales.indices.map { Float(strongWins[$0]) + Float(weakWins[$0]) + Float(ties[$0]) }
-        let chosen = pass ?? Self.pass(rows: scales.count, dimensions: dimensions)
         similarityPass = chosen
         packed = Self.pack(chosen, codes: codes, scales: scales, dimensions: dimensions)
     }
