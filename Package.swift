@@ -180,7 +180,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TurnoutTelemetryTests",
-            dependencies: ["TurnoutTelemetry"],
+            dependencies: ["TurnoutTelemetry", "TurnoutTestSupport"],
             path: "Tests/TurnoutTelemetryTests",
             swiftSettings: strictSettings
         ),
