@@ -51,10 +51,27 @@ enum Socket {
     }
 
     static func localAddress(_ fd: Int32) -> SocketAddress? {
+        address(of: fd, getsockname)
+    }
+
+    static func peerAddress(_ fd: Int32) -> SocketAddress? {
+        address(of: fd, getpeername)
+    }
+
+    /// Whether a connection's two ends are the same address: TCP's simultaneous open lets a
+    /// connect to a local port with no listener land on itself, when the kernel happens to
+    /// pick that very port as the local one. A client retrying a down server on loopback can
+    /// get there; it would then read its own requests back, and hold the port the server needs.
+    static func isConnectedToItself(_ fd: Int32) -> Bool {
+        guard let local = localAddress(fd), let peer = peerAddress(fd) else { return false }
+        return local == peer
+    }
+
+    private static func address(of fd: Int32, _ query: (Int32, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> Int32) -> SocketAddress? {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let ok = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { query(fd, $0, &length) == 0 }
         }
         guard ok else { return nil }
         return withUnsafePointer(to: &storage) {

@@ -113,6 +113,11 @@ class StreamConnection: Selectable, @unchecked Sendable {
             close(.connectFailed(errno: code))
             return
         }
+        // Connected to itself: nobody listens there, as far as any caller is concerned.
+        guard !Socket.isConnectedToItself(fd) else {
+            close(.connectFailed(errno: ECONNREFUSED))
+            return
+        }
         withOutput { $0.connected = true }
         connectSucceeded()
         flushFromLoop()
