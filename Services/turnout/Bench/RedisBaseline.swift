@@ -35,16 +35,16 @@ struct RedisBaseline {
     }
 
     private func runBenchmark(port: UInt16, connections: Int, pipeline: Int, requests: Int) throws -> Figures {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: benchmarkPath)
-        process.arguments = ["-h", "127.0.0.1", "-p", String(port), "-t", "ping", "-c", String(connections), "-P", String(pipeline), "-n", String(requests), "--csv"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
+        // Its stdout (the CSV) goes to a file; ManagedProcess waits with waitpid, not with
+        // Foundation's Process.waitUntilExit, which was seen to hang after its child had exited.
+        let csv = FileManager.default.temporaryDirectory.appendingPathComponent("redis-benchmark-\(UUID().uuidString).csv")
+        defer { try? FileManager.default.removeItem(at: csv) }
+        let process = try ManagedProcess(
+            executable: benchmarkPath,
+            arguments: ["-h", "127.0.0.1", "-p", String(port), "-t", "ping", "-c", String(connections), "-P", String(pipeline), "-n", String(requests), "--csv"],
+            logFile: csv)
+        process.waitForExit()
+        let text = (try? String(contentsOf: csv, encoding: .utf8)) ?? ""
         // CSV: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
         for line in text.split(separator: "\n") where line.hasPrefix("\"PING_MBULK\"") {
             let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
