@@ -173,47 +173,23 @@ static VECTOR void similarities_at_vector(const int8_t *rows, const float *scale
 // 32 bytes of a 4-bit row (64 components) against the query's matching 64 int8: the nibbles
 // (code + 8, unsigned) times the signed query in byte pairs (at most 2 * 15 * 127, no
 // saturation), both halves added in int16 (at most 7,620).
-static inline VECTOR __m256i multiply_add64(const uint8_t *row, __m256i low_query, __m256i high_query, __m256i mask) {
-    const __m256i v = _mm256_loadu_si256((const __m256i *)row);
-    return _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_and_si256(v, mask), low_query),
-                            _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), mask), high_query));
+static inline VECTOR __m256i int4_block_dot(const uint8_t *bytes, const int8_t *query) {
+    const __m256i mask = _mm256_set1_epi8(15);
+    const __m256i v = _mm256_loadu_si256((const __m256i *)bytes);
+    return _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_and_si256(v, mask), _mm256_loadu_si256((const __m256i *)query)),
+                            _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), mask), _mm256_loadu_si256((const __m256i *)(query + 32))));
 }
 
-// Eight rows share each query load, and their eight sums are reduced together
-// (`turnout_sum_rows8`), so scaling, storing and the running extremes are one vector step per
-// eight rows: the per-row reduction had cost about a quarter of the loop. The block two ahead (3 KB at 384 dimensions) is
-// prefetched; one ahead was 40% slower, eight no better. 19 MB for 100,000 rows of 384 may or
-// may not stay in L3, depending on the neighbours. The nibbles carry + 8, so each dot is
-// corrected by 8 * sum(query).
+// The shared eight-row loop (`turnout_packed_rows8`). 19 MB for 100,000 rows of 384 may or may
+// not stay in L3, depending on the neighbours. The nibbles carry + 8, so each dot is corrected
+// by 8 * sum(query).
 static VECTOR void int4_similarities_vector(const uint8_t *rows, const float *scales, size_t count, size_t dimensions,
                                             const int8_t *query, float query_scale, float *out, float extremes[2]) {
     const size_t stride = turnout_int4_row_bytes(dimensions);
-    const size_t block = 8 * stride;
     int32_t query_sum = 0;
     for (size_t j = 0; j < 2 * stride; j++) query_sum += query[j];
-    const __m256i correction = _mm256_set1_epi32(8 * query_sum);
-    const __m256i mask = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
-    const __m256 query_scales = _mm256_set1_ps(query_scale);
     __m256 lows = _mm256_set1_ps(__builtin_inff()), highs = _mm256_set1_ps(-__builtin_inff());
-    size_t r = 0;
-    for (; r + 8 <= count; r += 8) {
-        const uint8_t *a = rows + r * stride;
-        if (r + 24 <= count) {
-            for (size_t offset = 0; offset < block; offset += 64) _mm_prefetch((const char *)(a + 2 * block + offset), _MM_HINT_T0);
-        }
-        __m256i sums[8];
-        for (size_t k = 0; k < 8; k++) sums[k] = _mm256_setzero_si256();
-        for (size_t b = 0; b < stride; b += 32) {
-            const __m256i q0 = _mm256_loadu_si256((const __m256i *)(query + 2 * b));
-            const __m256i q1 = _mm256_loadu_si256((const __m256i *)(query + 2 * b + 32));
-            for (size_t k = 0; k < 8; k++) sums[k] = _mm256_add_epi32(sums[k], _mm256_madd_epi16(multiply_add64(a + k * stride + b, q0, q1, mask), ones));
-        }
-        const __m256 similarity = _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(scales + r), query_scales),
-                                                _mm256_cvtepi32_ps(_mm256_sub_epi32(turnout_sum_rows8(sums), correction)));
-        _mm256_storeu_ps(out + r, similarity);
-        lows = _mm256_min_ps(lows, similarity);
-        highs = _mm256_max_ps(highs, similarity);
-    }
+    const size_t r = turnout_packed_rows8(rows, scales, count, stride, 2, query, 1, 8 * query_sum, query_scale, out, int4_block_dot, &lows, &highs);
     float tail[2];
     turnout_int4_similarities_portable(rows + r * stride, scales + r, count - r, dimensions, query, query_scale, out + r, tail);
     turnout_fold_extremes(lows, highs, r > 0, tail, r < count, count, extremes);

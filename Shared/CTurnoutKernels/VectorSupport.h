@@ -37,6 +37,42 @@ static inline VECTOR void turnout_fold_extremes(__m256 lows, __m256 highs, int v
     extremes[0] = low;
     extremes[1] = high;
 }
+// What 32 packed bytes of a row contribute to its dot: int16 pair sums of their codes times
+// the query's matching components, which start at `query`.
+typedef __m256i (*turnout_block_dot)(const uint8_t *bytes, const int8_t *query);
+
+// The loop the 4- and 2-bit passes share. Eight rows per step share the query's loads, and
+// their sums are reduced together (`turnout_sum_rows8`), so scaling, storing and the running
+// extremes are one vector step per eight rows (the per-row reduction had cost about a quarter
+// of the loop). The block two steps ahead is prefetched: one ahead was 40% slower, eight no
+// better. A row's dot is `multiplier * (sum of its blocks) - correction`; the query advances
+// `query_per_byte` components per byte of a row. Returns the rows done, a multiple of 8: the
+// caller's portable loop does the rest.
+static inline __attribute__((always_inline)) VECTOR size_t turnout_packed_rows8(
+    const uint8_t *rows, const float *scales, size_t count, size_t stride, size_t query_per_byte, const int8_t *query,
+    int32_t multiplier, int32_t correction, float query_scale, float *out, turnout_block_dot dot, __m256 *lows, __m256 *highs) {
+    const size_t block = 8 * stride;
+    const __m256i ones = _mm256_set1_epi16(1), multipliers = _mm256_set1_epi32(multiplier), corrections = _mm256_set1_epi32(correction);
+    const __m256 query_scales = _mm256_set1_ps(query_scale);
+    size_t r = 0;
+    for (; r + 8 <= count; r += 8) {
+        const uint8_t *a = rows + r * stride;
+        if (r + 24 <= count) {
+            for (size_t offset = 0; offset < block; offset += 64) _mm_prefetch((const char *)(a + 2 * block + offset), _MM_HINT_T0);
+        }
+        __m256i sums[8];
+        for (size_t k = 0; k < 8; k++) sums[k] = _mm256_setzero_si256();
+        for (size_t b = 0; b < stride; b += 32) {
+            for (size_t k = 0; k < 8; k++) sums[k] = _mm256_add_epi32(sums[k], _mm256_madd_epi16(dot(a + k * stride + b, query + query_per_byte * b), ones));
+        }
+        const __m256i dots = _mm256_sub_epi32(_mm256_mullo_epi32(turnout_sum_rows8(sums), multipliers), corrections);
+        const __m256 similarity = _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(scales + r), query_scales), _mm256_cvtepi32_ps(dots));
+        _mm256_storeu_ps(out + r, similarity);
+        *lows = _mm256_min_ps(*lows, similarity);
+        *highs = _mm256_max_ps(*highs, similarity);
+    }
+    return r;
+}
 #endif
 
 #endif
