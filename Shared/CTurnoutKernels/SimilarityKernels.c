@@ -180,19 +180,13 @@ static inline VECTOR __m256i int4_block_dot(const uint8_t *bytes, const int8_t *
                             _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), mask), _mm256_loadu_si256((const __m256i *)(query + 32))));
 }
 
-// The shared eight-row loop (`turnout_packed_rows8`). 19 MB for 100,000 rows of 384 may or may
-// not stay in L3, depending on the neighbours. The nibbles carry + 8, so each dot is corrected
-// by 8 * sum(query).
+// The shared packed pass (`turnout_packed_similarities`). 19 MB for 100,000 rows of 384 may or
+// may not stay in L3, depending on the neighbours. The nibbles carry + 8, so each dot is
+// corrected by 8 * sum(query).
 static VECTOR void int4_similarities_vector(const uint8_t *rows, const float *scales, size_t count, size_t dimensions,
                                             const int8_t *query, float query_scale, float *out, float extremes[2]) {
-    const size_t stride = turnout_int4_row_bytes(dimensions);
-    int32_t query_sum = 0;
-    for (size_t j = 0; j < 2 * stride; j++) query_sum += query[j];
-    __m256 lows = _mm256_set1_ps(__builtin_inff()), highs = _mm256_set1_ps(-__builtin_inff());
-    const size_t r = turnout_packed_rows8(rows, scales, count, stride, 2, query, 1, 8 * query_sum, query_scale, out, int4_block_dot, &lows, &highs);
-    float tail[2];
-    turnout_int4_similarities_portable(rows + r * stride, scales + r, count - r, dimensions, query, query_scale, out + r, tail);
-    turnout_fold_extremes(lows, highs, r > 0, tail, r < count, count, extremes);
+    turnout_packed_similarities(rows, scales, count, dimensions, turnout_int4_row_bytes(dimensions), 2, 1, 8, query, query_scale, out, extremes,
+                                int4_block_dot, turnout_int4_similarities_portable);
 }
 
 static inline VECTOR __m256 exp_vector(__m256 x) {

@@ -46,17 +46,11 @@ static inline VECTOR __m256i int2_block_dot(const uint8_t *bytes, const int8_t *
     return _mm256_add_epi16(sum, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 6), mask), _mm256_loadu_si256((const __m256i *)(query + 96))));
 }
 
-// The shared eight-row loop (`turnout_packed_rows8`), each dot 2 * sum(c * q) - 3 * sum(q).
+// The shared packed pass (`turnout_packed_similarities`), each dot 2 * sum(c * q) - 3 * sum(q).
 static VECTOR void int2_similarities_vector(const uint8_t *rows, const float *scales, size_t count, size_t dimensions,
                                             const int8_t *query, float query_scale, float *out, float extremes[2]) {
-    const size_t stride = turnout_int2_row_bytes(dimensions);
-    int32_t query_sum = 0;
-    for (size_t j = 0; j < 4 * stride; j++) query_sum += query[j];
-    __m256 lows = _mm256_set1_ps(__builtin_inff()), highs = _mm256_set1_ps(-__builtin_inff());
-    const size_t r = turnout_packed_rows8(rows, scales, count, stride, 4, query, 2, 3 * query_sum, query_scale, out, int2_block_dot, &lows, &highs);
-    float tail[2];
-    turnout_int2_similarities_portable(rows + r * stride, scales + r, count - r, dimensions, query, query_scale, out + r, tail);
-    turnout_fold_extremes(lows, highs, r > 0, tail, r < count, count, extremes);
+    turnout_packed_similarities(rows, scales, count, dimensions, turnout_int2_row_bytes(dimensions), 4, 2, 3, query, query_scale, out, extremes,
+                                int2_block_dot, turnout_int2_similarities_portable);
 }
 
 void turnout_int2_similarities(const uint8_t *rows, const float *scales, size_t count, size_t dimensions,

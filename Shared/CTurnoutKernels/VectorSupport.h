@@ -37,6 +37,10 @@ static inline VECTOR void turnout_fold_extremes(__m256 lows, __m256 highs, int v
     extremes[0] = low;
     extremes[1] = high;
 }
+// A kernel's portable loop, which finishes the rows the vector loop leaves.
+typedef void (*turnout_packed_portable)(const uint8_t *rows, const float *scales, size_t count, size_t dimensions,
+                                        const int8_t *query, float query_scale, float *out, float extremes[2]);
+
 // What 32 packed bytes of a row contribute to its dot: int16 pair sums of their codes times
 // the query's matching components, which start at `query`.
 typedef __m256i (*turnout_block_dot)(const uint8_t *bytes, const int8_t *query);
@@ -72,6 +76,23 @@ static inline __attribute__((always_inline)) VECTOR size_t turnout_packed_rows8(
         *highs = _mm256_max_ps(*highs, similarity);
     }
     return r;
+}
+
+// A whole packed pass: `turnout_packed_rows8`, then `portable` for the last rows, then the
+// extremes of both. `correction_per_sum` times the sum of the (zero-padded) query is what each
+// dot subtracts, for codes stored with an offset.
+static inline __attribute__((always_inline)) VECTOR void turnout_packed_similarities(
+    const uint8_t *rows, const float *scales, size_t count, size_t dimensions, size_t stride, size_t query_per_byte,
+    int32_t multiplier, int32_t correction_per_sum, const int8_t *query, float query_scale, float *out, float extremes[2],
+    turnout_block_dot dot, turnout_packed_portable portable) {
+    int32_t query_sum = 0;
+    for (size_t j = 0; j < query_per_byte * stride; j++) query_sum += query[j];
+    __m256 lows = _mm256_set1_ps(__builtin_inff()), highs = _mm256_set1_ps(-__builtin_inff());
+    const size_t r = turnout_packed_rows8(rows, scales, count, stride, query_per_byte, query, multiplier, correction_per_sum * query_sum,
+                                          query_scale, out, dot, &lows, &highs);
+    float tail[2];
+    portable(rows + r * stride, scales + r, count - r, dimensions, query, query_scale, out + r, tail);
+    turnout_fold_extremes(lows, highs, r > 0, tail, r < count, count, extremes);
 }
 #endif
 
