@@ -145,10 +145,11 @@ public final class DynamicBatcher: Sendable {
     private func nextBatch(maxWaitNanos: UInt64) -> (batch: [Item]?, expired: [Item], running: Bool, wait: UInt64?) {
         state.withLock { state in
             let now = DispatchTime.now().uptimeNanoseconds
+            func hasExpired(_ item: Item) -> Bool { item.deadline.map { $0 <= now } ?? false }
             var expired: [Item] = []
-            if state.pending.contains(where: { $0.deadline.map { $0 <= now } ?? false }) {
-                expired = state.pending.filter { $0.deadline.map { $0 <= now } ?? false }
-                state.pending.removeAll { $0.deadline.map { $0 <= now } ?? false }
+            if state.pending.contains(where: hasExpired) {
+                expired = state.pending.filter(hasExpired)
+                state.pending.removeAll(where: hasExpired)
             }
             guard !state.pending.isEmpty else { return (nil, expired, state.running, nil) }
             let oldest = state.pending.min { $0.arrival < $1.arrival }?.arrival ?? now

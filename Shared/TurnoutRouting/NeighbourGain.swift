@@ -100,7 +100,7 @@ public struct NeighbourGain: Sendable {
             initialized = count
         }
         let nearest = similarities.withUnsafeBufferPointer { Self.nearest($0, count: min(neighbours, count), excluding: nil) }
-        return estimate(nearest.reduce(0.0) { $0 + Double(gains[$1]) }, neighbours: nearest.count, prior: meanGain)
+        return estimate(averaging: nearest)
     }
 
     /// Estimated gains for many embeddings at once (one matrix product per block of them).
@@ -111,9 +111,14 @@ public struct NeighbourGain: Sendable {
         let k = min(neighbours, count)
         forEachSimilarityRow(valid.map { embeddings[$0] }) { position, similarities in
             let nearest = Self.nearest(similarities, count: k, excluding: nil)
-            result[valid[position]] = estimate(nearest.reduce(0.0) { $0 + Double(gains[$1]) }, neighbours: nearest.count, prior: meanGain)
+            result[valid[position]] = estimate(averaging: nearest)
         }
         return result
+    }
+
+    /// The shrunk mean over the stored prompts `nearest`, towards the mean gain of all of them.
+    func estimate(averaging nearest: [Int]) -> Double {
+        estimate(nearest.reduce(0.0) { $0 + Double(gains[$1]) }, neighbours: nearest.count, prior: meanGain)
     }
 
     /// The shrunk mean: `(sum of the neighbours' gains + priorWeight * prior) / (neighbours + priorWeight)`.
