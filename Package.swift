@@ -32,10 +32,17 @@ let package = Package(
         .target(name: "CCurlShim", dependencies: ["CCurl"], path: "Shared/CCurlShim"),
         .systemLibrary(name: "COpenBLAS", path: "Shared/COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
 
-        // Protocol core: frames, envelopes, status codes, handler registry. Knows nothing of sockets.
-        .target(name: "TurnoutWire", path: "Shared/TurnoutWire", swiftSettings: strictSettings),
-        // Telemetry: structured logs (and, later, metrics).
-        .target(name: "TurnoutTelemetry", dependencies: ["TurnoutWire"], path: "Shared/TurnoutTelemetry", swiftSettings: strictSettings),
+        // JSON without Foundation: the scanner and writer the wire, the routers and the dispatcher read and write with.
+        .target(name: "TurnoutJSON", path: "Shared/TurnoutJSON", swiftSettings: strictSettings),
+        // Protocol core: frames, envelopes, status codes, typed methods and codecs, handler registry. Knows nothing of sockets.
+        .target(name: "TurnoutWire", dependencies: ["TurnoutJSON"], path: "Shared/TurnoutWire", swiftSettings: strictSettings),
+        // Telemetry: structured logs, metrics, Prometheus text.
+        .target(name: "TurnoutTelemetry", path: "Shared/TurnoutTelemetry", swiftSettings: strictSettings),
+
+        // API modules: each service's methods, messages, codecs and typed client, on the wire layer alone.
+        .target(name: "TurnoutEmbedderAPI", dependencies: ["TurnoutWire", "TurnoutJSON"], path: "Shared/TurnoutEmbedderAPI", swiftSettings: strictSettings),
+        .target(name: "TurnoutScorerAPI", dependencies: ["TurnoutWire", "TurnoutJSON"], path: "Shared/TurnoutScorerAPI", swiftSettings: strictSettings),
+        .target(name: "TurnoutCollectorAPI", dependencies: ["TurnoutWire", "TurnoutTelemetry"], path: "Shared/TurnoutCollectorAPI", swiftSettings: strictSettings),
         // Storage: SQLite in WAL mode, with recovery from damaged files.
         // Numeric modules are optimised in debug builds too (see `optimisedInDebug`).
         .target(name: "TurnoutStorage", dependencies: ["CSQLite"], path: "Shared/TurnoutStorage", swiftSettings: strictSettings + optimisedInDebug),
@@ -44,7 +51,7 @@ let package = Package(
         // The embedding service's logic: cache, batching, backends, handlers.
         .target(
             name: "TurnoutEmbedder",
-            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutStorage", "TurnoutTransport", "TurnoutHTTPClient", "TurnoutRuntime", "TurnoutEmbedding"],
+            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutStorage", "TurnoutTransport", "TurnoutHTTPClient", "TurnoutRuntime", "TurnoutEmbedding", "TurnoutEmbedderAPI"],
             path: "Shared/TurnoutEmbedder",
             swiftSettings: strictSettings
         ),
@@ -58,47 +65,60 @@ let package = Package(
         // The metrics collector's logic: metric reports, routing records, summaries, exposition.
         .target(
             name: "TurnoutCollector",
-            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutStorage", "TurnoutTransport", "TurnoutRuntime"],
+            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutStorage", "TurnoutTransport", "TurnoutRuntime", "TurnoutCollectorAPI"],
             path: "Shared/TurnoutCollector",
             swiftSettings: strictSettings
         ),
         // sw_ranking's per-query loops in C: AVX2 picked at run time, which Swift cannot express.
         .target(name: "CTurnoutKernels", path: "Shared/CTurnoutKernels"),
         // Routing math: benchmark data, routers, training, calibration and evaluation.
-        .target(name: "TurnoutRouting", dependencies: ["COpenBLAS", "CTurnoutKernels", "TurnoutStorage", "TurnoutWire"], path: "Shared/TurnoutRouting", swiftSettings: strictSettings + optimisedInDebug),
+        .target(name: "TurnoutRouting", dependencies: ["COpenBLAS", "CTurnoutKernels", "TurnoutStorage", "TurnoutJSON"], path: "Shared/TurnoutRouting", swiftSettings: strictSettings + optimisedInDebug),
         // The scoring service's logic: router artifacts from a directory, hot reload, Scorer/Score.
         .target(
             name: "TurnoutScorer",
-            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime", "TurnoutRouting", "TurnoutEmbedder", "TurnoutEmbedding"],
+            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime", "TurnoutRouting", "TurnoutEmbedding", "TurnoutEmbedderAPI", "TurnoutScorerAPI"],
             path: "Shared/TurnoutScorer",
             swiftSettings: strictSettings
         ),
         // The dispatcher's logic: OpenAI-compatible front door, routing, upstream calls, records.
         .target(
             name: "TurnoutDispatcher",
-            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutHTTPClient", "TurnoutRuntime", "TurnoutEmbedder", "TurnoutScorer"],
+            // Must never link the encoder, the routers or SQLite, even through another module: only the API modules.
+            dependencies: ["TurnoutJSON", "TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutHTTPClient", "TurnoutRuntime",
+                           "TurnoutEmbedderAPI", "TurnoutScorerAPI", "TurnoutCollectorAPI"],
             path: "Shared/TurnoutDispatcher",
             swiftSettings: strictSettings
         ),
         // Transport: epoll event loops, the wire server and the client pool. Knows nothing of routers.
         .target(
             name: "TurnoutTransport",
-            dependencies: ["TurnoutWire", "TurnoutTelemetry", "CTurnoutSystem"],
+            dependencies: ["TurnoutJSON", "TurnoutWire", "TurnoutTelemetry", "CTurnoutSystem"],
             path: "Shared/TurnoutTransport",
             swiftSettings: strictSettings
         ),
         // Service runtime: configuration, structured logs, signals, lifecycle.
         .target(
             name: "TurnoutRuntime",
-            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "CTurnoutSystem"],
+            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutCollectorAPI", "CTurnoutSystem"],
             path: "Shared/TurnoutRuntime",
             swiftSettings: strictSettings
         ),
 
+        // Operator tools only the command-line tool (and tests and benchmarks) link: the local
+        // stack `turnout up` supervises, and the echo service `turnout echo-server` answers with.
+        .target(
+            name: "TurnoutLocalStack",
+            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime"],
+            path: "Shared/TurnoutLocalStack",
+            swiftSettings: strictSettings
+        ),
+        .target(name: "TurnoutDiagnostics", dependencies: ["TurnoutWire"], path: "Shared/TurnoutDiagnostics", swiftSettings: strictSettings),
+
         // Executables.
         .executableTarget(
             name: "turnout",
-            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime", "CTurnoutSystem", "TurnoutEmbedding", "TurnoutEmbedder", "COpenBLAS", "TurnoutRouting", "TurnoutHTTPClient"],
+            dependencies: ["TurnoutJSON", "TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime", "TurnoutEmbedding", "TurnoutEmbedder",
+                           "TurnoutEmbedderAPI", "TurnoutRouting", "TurnoutHTTPClient", "TurnoutLocalStack", "TurnoutDiagnostics"],
             path: "Services/turnout",
             swiftSettings: strictSettings
         ),
@@ -135,6 +155,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // Benchmarks: their own executable, run by `turnout bench`; load generators live here, not in the product.
+        .executableTarget(
+            name: "turnout-bench",
+            dependencies: ["TurnoutJSON", "TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime", "CTurnoutSystem", "TurnoutEmbedding",
+                           "TurnoutEmbedderAPI", "TurnoutCollectorAPI", "COpenBLAS", "TurnoutRouting", "TurnoutLocalStack", "TurnoutDiagnostics"],
+            path: "Benchmarks/turnout-bench",
+            swiftSettings: strictSettings
+        ),
+
         // Tests.
         .executableTarget(
             name: "turnout-stub-upstream",
@@ -144,7 +173,7 @@ let package = Package(
         ),
         .target(
             name: "TurnoutTestSupport",
-            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime", "TurnoutHTTPClient"],
+            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime", "TurnoutHTTPClient", "TurnoutCollectorAPI"],
             path: "Tests/TurnoutTestSupport",
             swiftSettings: strictSettings
         ),
@@ -152,6 +181,12 @@ let package = Package(
             name: "TurnoutWireTests",
             dependencies: ["TurnoutWire"],
             path: "Tests/TurnoutWireTests",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TurnoutAPITests",
+            dependencies: ["TurnoutEmbedderAPI", "TurnoutScorerAPI", "TurnoutCollectorAPI", "TurnoutWire", "TurnoutTestSupport"],
+            path: "Tests/TurnoutAPITests",
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -174,7 +209,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TurnoutEmbedderTests",
-            dependencies: ["TurnoutEmbedder", "TurnoutHTTPClient", "TurnoutTestSupport", "TurnoutWire", "TurnoutTelemetry", "TurnoutRuntime", "TurnoutTransport"],
+            dependencies: ["TurnoutEmbedder", "TurnoutEmbedderAPI", "TurnoutHTTPClient", "TurnoutTestSupport", "TurnoutWire", "TurnoutTelemetry", "TurnoutRuntime", "TurnoutTransport"],
             path: "Tests/TurnoutEmbedderTests",
             swiftSettings: strictSettings
         ),
@@ -186,7 +221,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TurnoutCollectorTests",
-            dependencies: ["TurnoutCollector", "TurnoutTelemetry", "TurnoutTransport", "TurnoutWire", "TurnoutHTTPClient", "TurnoutRuntime", "TurnoutTestSupport"],
+            dependencies: ["TurnoutCollector", "TurnoutCollectorAPI", "TurnoutTelemetry", "TurnoutTransport", "TurnoutWire", "TurnoutHTTPClient", "TurnoutRuntime", "TurnoutTestSupport"],
             path: "Tests/TurnoutCollectorTests",
             swiftSettings: strictSettings
         ),
@@ -198,13 +233,13 @@ let package = Package(
         ),
         .testTarget(
             name: "TurnoutDispatcherTests",
-            dependencies: ["TurnoutDispatcher", "TurnoutTestSupport", "TurnoutHTTPClient", "TurnoutStorage", "TurnoutTelemetry", "TurnoutTransport", "TurnoutWire", "TurnoutRuntime"],
+            dependencies: ["TurnoutDispatcher", "TurnoutCollectorAPI", "TurnoutEmbedderAPI", "TurnoutScorerAPI", "TurnoutLocalStack", "TurnoutJSON", "TurnoutTestSupport", "TurnoutHTTPClient", "TurnoutStorage", "TurnoutTelemetry", "TurnoutTransport", "TurnoutWire", "TurnoutRuntime"],
             path: "Tests/TurnoutDispatcherTests",
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "TurnoutScorerTests",
-            dependencies: ["TurnoutScorer", "TurnoutRouting", "TurnoutRuntime", "TurnoutTransport", "TurnoutWire", "TurnoutTestSupport"],
+            dependencies: ["TurnoutScorer", "TurnoutScorerAPI", "TurnoutRouting", "TurnoutRuntime", "TurnoutTransport", "TurnoutWire", "TurnoutTestSupport"],
             path: "Tests/TurnoutScorerTests",
             swiftSettings: strictSettings
         ),
@@ -216,7 +251,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TurnoutTransportTests",
-            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime", "TurnoutTestSupport", "TurnoutHTTPClient"],
+            dependencies: ["TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime", "TurnoutTestSupport", "TurnoutHTTPClient", "TurnoutDiagnostics"],
             path: "Tests/TurnoutTransportTests",
             swiftSettings: strictSettings
         ),

@@ -15,7 +15,10 @@ build() {
   swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name "$name" "$@" -o ".build/fuzz/$name" 2>&1 \
     | { grep -v "Cannot export local symbol" || true; }
 }
-build FuzzWire Shared/TurnoutWire/*.swift Tests/Fuzz/FuzzWire.swift
+# The wire layer imports TurnoutJSON: build it first as a module of its own, instrumented too.
+swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name TurnoutJSON -emit-module -emit-module-path .build/fuzz/TurnoutJSON.swiftmodule \
+  -emit-library -static -o .build/fuzz/libTurnoutJSON.a Shared/TurnoutJSON/*.swift 2>&1 | { grep -v "Cannot export local symbol" || true; }
+build FuzzWire -I .build/fuzz -L .build/fuzz -lTurnoutJSON Shared/TurnoutWire/*.swift Tests/Fuzz/FuzzWire.swift
 build FuzzHTTP Shared/TurnoutTransport/HTTP/HTTPRequestParser.swift Tests/Fuzz/FuzzHTTP.swift
 # Swift's backtracer hangs on the first crash under libFuzzer: turn it off.
 for target in wire http; do

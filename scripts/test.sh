@@ -6,6 +6,11 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --no-build
 echo "==> building tests" >&2
 swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
+# The module graph's rules (docs/architecture.md), from `swift package describe`, and the
+# checker's own tests.
+echo "==> checking the module graph (Tests/Architecture)" >&2
+python3 Tests/Architecture/check_module_graph.py
+python3 Tests/Architecture/test_check_module_graph.py 2>&1 | tail -n 3
 # Two runs: the compute-bound suites (the model's parity tests, the routers' training and
 # accuracy tests) keep both cores busy inside the test process, whose cooperative pool has
 # only two threads; the timing-sensitive network tests get a run of their own without them.

@@ -112,8 +112,7 @@ func probe(_ arguments: ProbeArguments) async -> Int32 {
         let client = try WireClient(configuration: configuration, logger: Logger(service: "turnout-probe", minimumLevel: .error))
         defer { client.shutdown() }
         let response = try await client.call(
-            .healthCheck, HealthCheckRequest(service: arguments.service),
-            as: HealthCheckResponse.self, deadline: .after(arguments.timeout))
+            HealthAPI.check, HealthCheckRequest(service: arguments.service), deadline: .after(arguments.timeout))
         print(response.status.rawValue)
         return response.status == .serving ? 0 : 1
     } catch {

@@ -1,4 +1,5 @@
 import Foundation
+import TurnoutCollectorAPI
 import TurnoutStorage
 import TurnoutTelemetry
 import TurnoutTransport
@@ -31,7 +32,7 @@ public final class CollectorService: Sendable {
     }
 
     public func register(in registry: inout HandlerRegistry) {
-        registry.register(CollectorAPI.report) { [self] (request: CollectorAPI.ReportRequest, _: CallContext) async throws -> CollectorAPI.ReportResponse in
+        registry.register(CollectorAPI.report) { [self] request, _ in
             guard !request.service.isEmpty, !request.instance.isEmpty else {
                 throw RPCError(.invalidArgument, "a report needs a service and an instance")
             }
@@ -39,7 +40,7 @@ public final class CollectorService: Sendable {
             (applied ? reportsApplied : reportsIgnored).increment()
             return CollectorAPI.ReportResponse(applied: applied)
         }
-        registry.register(CollectorAPI.records) { [self] (request: CollectorAPI.RecordsRequest, _: CallContext) async throws -> CollectorAPI.RecordsResponse in
+        registry.register(CollectorAPI.records) { [self] request, _ in
             guard request.records.allSatisfy({ !$0.id.isEmpty }) else {
                 throw RPCError(.invalidArgument, "every record needs an id")
             }
@@ -53,7 +54,7 @@ public final class CollectorService: Sendable {
                 throw RPCError(.unavailable, "records not stored: \(error.message)", cause: error)
             }
         }
-        registry.register(CollectorAPI.summary) { [self] (request: CollectorAPI.SummaryRequest, _: CallContext) async throws -> Summary in
+        registry.register(CollectorAPI.summary) { [self] request, _ in
             do {
                 return try records.summary(fromMs: request.fromMs, toMs: request.toMs)
             } catch {

@@ -1,4 +1,5 @@
 import Foundation
+import TurnoutCollectorAPI
 
 /// The collector's `GET /` page: the summary and two charts, plain HTML with inline SVG,
 /// no scripts and no outside assets, so it renders anywhere, including air-gapped clusters.

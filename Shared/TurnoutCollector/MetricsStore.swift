@@ -1,7 +1,8 @@
 import Dispatch
 import Synchronization
-import TurnoutWire
+import TurnoutCollectorAPI
 import TurnoutTelemetry
+import TurnoutWire
 
 /// The latest metric snapshot of every reporting instance, in memory.
 ///
@@ -52,6 +53,4 @@ public final class MetricsStore: Sendable {
             }
         }
     }
-
-    public var instanceCount: Int { instances.withLock { $0.count } }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TurnoutCollectorAPI
 import TurnoutStorage
 import TurnoutTelemetry
 

@@ -1,4 +1,4 @@
-import TurnoutWire
+import TurnoutJSON
 
 /// The parts of a chat completion request the dispatcher reads; the rest passes through untouched.
 public struct ChatRequest: Sendable {
@@ -17,11 +17,12 @@ public struct ChatRequest: Sendable {
     /// decoding the whole conversation into a tree cost a tenth of the dispatcher's CPU.
     /// - Throws: `OpenAIError` 400 saying what is wrong.
     public init(body: [UInt8]) throws(OpenAIError) {
-        do throws(JSONError) {
-            members = try JSONObjectMembers(body)
-        } catch {
-            throw .invalidRequest("the request body is not a JSON object: \(error)")
-        }
+        try self.init(members: try Self.object(body))
+    }
+
+    /// Reads a body already split into members (`/v1/route` reads its own fields first).
+    init(members: JSONObjectMembers) throws(OpenAIError) {
+        self.members = members
         guard let modelValue = members["model"] else { throw .invalidRequest("you must provide a model parameter", param: "model") }
         let model = try Self.field("model", in: modelValue) { (scanner: inout JSONScanner) throws(JSONError) in try scanner.readString() }
         guard !model.isEmpty else { throw .invalidRequest("you must provide a model parameter", param: "model") }
@@ -45,8 +46,18 @@ public struct ChatRequest: Sendable {
         routingText = lastUser
     }
 
+    /// A request body's members.
+    /// - Throws: `OpenAIError` 400 when the body is not one JSON object.
+    static func object(_ body: [UInt8]) throws(OpenAIError) -> JSONObjectMembers {
+        do throws(JSONError) {
+            return try JSONObjectMembers(body)
+        } catch {
+            throw .invalidRequest("the request body is not a JSON object: \(error)")
+        }
+    }
+
     /// Reads one member's value with `read`; a type error names the field.
-    private static func field<T>(_ name: String, in value: ArraySlice<UInt8>, _ read: (inout JSONScanner) throws(JSONError) -> T) throws(OpenAIError) -> T {
+    static func field<T>(_ name: String, in value: ArraySlice<UInt8>, _ read: (inout JSONScanner) throws(JSONError) -> T) throws(OpenAIError) -> T {
         var scanner = JSONScanner(bytes: Array(value))
         do throws(JSONError) {
             return try read(&scanner)

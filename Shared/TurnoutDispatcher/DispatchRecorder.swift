@@ -1,8 +1,9 @@
 import Dispatch
 import Foundation
+import TurnoutCollectorAPI
+import TurnoutJSON
 import TurnoutRuntime
 import TurnoutTelemetry
-import TurnoutWire
 
 /// Token counts an upstream reported.
 public struct TokenUsage: Sendable, Equatable {
@@ -53,20 +54,42 @@ public struct DispatchOutcome: Sendable {
     public var status: Int = 200
     public var stream = false
 
-    public init(requestID: String, arrivedAtMs: Int64, startNanos: UInt64) {
+    /// A request that arrives now.
+    public init(requestID: String) {
         self.requestID = requestID
-        self.arrivedAtMs = arrivedAtMs
-        self.startNanos = startNanos
+        arrivedAtMs = Int64(Date().timeIntervalSince1970 * 1000)
+        startNanos = DispatchTime.now().uptimeNanoseconds
+    }
+
+    /// What the client's response headers say of it.
+    var route: CompletionRoute {
+        CompletionRoute(requestID: requestID, decision: decision, answeringModel: answeringModel.isEmpty ? nil : answeringModel, fellBack: fellBack)
     }
 }
 
 /// Turns finished requests into routing records (shipped to the collector) and metrics.
+///
+/// Every series is made up front, for the closed label sets (routes, the statuses the
+/// dispatcher answers, the configured upstreams), so finishing a request takes no lock.
 public final class DispatchRecorder: Sendable {
+    /// A configured upstream's series.
+    private struct ModelSeries: Sendable {
+        let promptTokens: Counter
+        let completionTokens: Counter
+        let cost: Counter
+    }
+
+    private static let routes = ["strong", "weak", "passthrough", "none"]
+    /// What the dispatcher itself answers; an upstream's other 4xx is looked up when it happens.
+    private static let statuses = [200, 400, 401, 404, 405, 413, 429, 499, 500, 502, 503, 504]
+
     private let configuration: DispatcherConfiguration
     private let shipper: RecordShipper?
     private let metrics: MetricsRegistry
     private let requestSeconds: Histogram
     private let firstByteSeconds: Histogram
+    private let requests: [String: [Int: Counter]]
+    private let models: [String: ModelSeries]
 
     public init(configuration: DispatcherConfiguration, shipper: RecordShipper?, metrics: MetricsRegistry) {
         self.configuration = configuration
@@ -74,6 +97,24 @@ public final class DispatchRecorder: Sendable {
         self.metrics = metrics
         requestSeconds = metrics.histogram("turnout_dispatcher_request_seconds", help: "Time from a request's arrival to the end of its answer.")
         firstByteSeconds = metrics.histogram("turnout_dispatcher_upstream_first_byte_seconds", help: "Time from the first upstream attempt to the response head that was relayed.")
+        var requests: [String: [Int: Counter]] = [:]
+        for route in Self.routes {
+            for status in Self.statuses { requests[route, default: [:]][status] = Self.requestCounter(metrics, route: route, status: status) }
+        }
+        self.requests = requests
+        var models: [String: ModelSeries] = [:]
+        for upstream in configuration.upstreams {
+            models[upstream.name] = ModelSeries(
+                promptTokens: metrics.counter("turnout_dispatcher_tokens_total", help: "Tokens reported by upstreams.", labels: ["model": upstream.name, "kind": "prompt"]),
+                completionTokens: metrics.counter("turnout_dispatcher_tokens_total", help: "Tokens reported by upstreams.", labels: ["model": upstream.name, "kind": "completion"]),
+                cost: metrics.counter("turnout_dispatcher_cost_usd_total", help: "Cost of upstream calls in US dollars, from configured prices and reported usage.",
+                                      labels: ["model": upstream.name]))
+        }
+        self.models = models
+    }
+
+    private static func requestCounter(_ metrics: MetricsRegistry, route: String, status: Int) -> Counter {
+        metrics.counter("turnout_dispatcher_requests_total", help: "Chat completion requests by route and HTTP status.", labels: ["route": route, "status": String(status)])
     }
 
     /// Records a finished request; never waits on the collector.
@@ -85,17 +126,13 @@ public final class DispatchRecorder: Sendable {
         let usage = outcome.usage ?? TokenUsage(promptTokens: 0, completionTokens: 0)
         let cost = configuration.upstream(answering)?.cost(promptTokens: usage.promptTokens, completionTokens: usage.completionTokens) ?? 0
         let strongCost = configuration.upstream(configuration.strong)?.cost(promptTokens: usage.promptTokens, completionTokens: usage.completionTokens) ?? 0
-        metrics.counter("turnout_dispatcher_requests_total", help: "Chat completion requests by route and HTTP status.",
-                        labels: ["route": route, "status": String(outcome.status)]).increment()
+        (requests[route]?[outcome.status] ?? Self.requestCounter(metrics, route: route, status: outcome.status)).increment()
         requestSeconds.observe(totalMs / 1000)
         if outcome.firstByteMs > 0 { firstByteSeconds.observe(outcome.firstByteMs / 1000) }
-        if !answering.isEmpty {
-            metrics.counter("turnout_dispatcher_tokens_total", help: "Tokens reported by upstreams.", labels: ["model": answering, "kind": "prompt"])
-                .increment(by: Double(usage.promptTokens))
-            metrics.counter("turnout_dispatcher_tokens_total", help: "Tokens reported by upstreams.", labels: ["model": answering, "kind": "completion"])
-                .increment(by: Double(usage.completionTokens))
-            metrics.counter("turnout_dispatcher_cost_usd_total", help: "Cost of upstream calls in US dollars, from configured prices and reported usage.",
-                            labels: ["model": answering]).increment(by: cost)
+        if let series = models[answering] {
+            series.promptTokens.increment(by: Double(usage.promptTokens))
+            series.completionTokens.increment(by: Double(usage.completionTokens))
+            series.cost.increment(by: cost)
         }
         guard let shipper else { return }
         shipper.submit(RoutingRecord(

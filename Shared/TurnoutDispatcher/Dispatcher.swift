@@ -1,13 +1,12 @@
 import Dispatch
 import Foundation
-import TurnoutTransport
-import TurnoutWire
+import TurnoutJSON
 
-/// The dispatcher's request logic: read the request, decide the route, call the upstream,
-/// relay the answer with the answering model's name, record what happened.
+/// The dispatcher's request logic: decide the route, call the upstream, relay the answer with
+/// the answering model's name, record what happened.
 ///
-/// Knows nothing of sockets: it takes request bytes and answers `HTTPServerResponse`s, which
-/// the HTTP front end writes and the wire methods translate.
+/// Knows nothing of HTTP or the wire: it takes a parsed request and answers a
+/// `CompletionResult`, which each front end maps to its own responses.
 public final class Dispatcher: Sendable {
     public let configuration: DispatcherConfiguration
     public let decider: RouteDecider
@@ -21,19 +20,17 @@ public final class Dispatcher: Sendable {
         self.recorder = recorder
     }
 
-    /// `POST /v1/chat/completions`.
-    public func complete(body: [UInt8], requestID: String) async -> HTTPServerResponse {
-        var outcome = DispatchOutcome(requestID: requestID, arrivedAtMs: Int64(Date().timeIntervalSince1970 * 1000), startNanos: DispatchTime.now().uptimeNanoseconds)
-        let request: ChatRequest
+    /// A chat completion: routed, or passed through to the upstream its `model` names.
+    public func complete(_ request: ChatRequest, requestID: String) async -> CompletionResult {
+        var outcome = DispatchOutcome(requestID: requestID)
+        outcome.stream = request.stream
+        let decision: RouteDecision
         do throws(OpenAIError) {
-            request = try ChatRequest(body: body)
-            outcome.stream = request.stream
-            let decision = try await decider.decide(try decider.selection(for: request.model), text: request.routingText)
-            outcome.decision = decision
+            decision = try await decider.decide(try decider.selection(for: request.model), text: request.routingText)
         } catch {
             return fail(error, &outcome)
         }
-        guard let decision = outcome.decision else { return fail(OpenAIError(status: 500, message: "no route was decided", type: "api_error"), &outcome) }
+        outcome.decision = decision
         var candidates = [decision.model]
         if configuration.fallback, decision.isRouted {
             candidates.append(decision.model == configuration.strong ? configuration.weak : configuration.strong)
@@ -43,22 +40,28 @@ public final class Dispatcher: Sendable {
             reply = try await caller.call(request, candidates: candidates, deadline: .after(configuration.requestTimeout), requestID: requestID)
         } catch {
             outcome.firstByteMs = error.firstByteMs
-            var response = fail(error.error, &outcome, decision: decision)
-            if let retryAfter = error.retryAfter { response.headers.append(("Retry-After", retryAfter)) }
-            return response
+            var refusal = error.error
+            refusal.retryAfter = error.retryAfter
+            return fail(refusal, &outcome)
         }
         outcome.answeringModel = reply.upstream.name
         outcome.fellBack = reply.fellBack
         outcome.firstByteMs = reply.firstByteMs
-        let headers = routeHeaders(decision, answering: reply.upstream.name, fellBack: reply.fellBack, requestID: requestID)
         if request.stream, reply.head.status == 200 {
-            return StreamRelay(reply: reply, clientWantsUsage: request.clientWantsUsage, recorder: recorder, outcome: outcome).response(headers: headers)
+            return CompletionResult(answer: .stream(CompletionStream(reply: reply, clientWantsUsage: request.clientWantsUsage, recorder: recorder, outcome: outcome)),
+                                    route: outcome.route)
         }
-        return await relayWhole(reply, headers: headers, outcome: &outcome)
+        return await relayWhole(reply, outcome: &outcome)
+    }
+
+    /// Records a request refused before it reached `complete` (its body could not be read).
+    public func refuse(_ error: OpenAIError, requestID: String) -> CompletionResult {
+        var outcome = DispatchOutcome(requestID: requestID)
+        return fail(error, &outcome)
     }
 
     /// Reads a whole (non-streamed, or error) upstream answer and relays it with `model` rewritten.
-    private func relayWhole(_ reply: UpstreamReply, headers: [(name: String, value: String)], outcome: inout DispatchOutcome) async -> HTTPServerResponse {
+    private func relayWhole(_ reply: UpstreamReply, outcome: inout DispatchOutcome) async -> CompletionResult {
         defer { reply.slot.release() }
         var body: [UInt8] = []
         switch reply.body {
@@ -70,58 +73,39 @@ public final class Dispatcher: Sendable {
                     body.append(contentsOf: chunk)
                 }
             } catch {
-                return fail(.upstream(502, "upstream \(reply.upstream.name) broke off its answer: \(error)"), &outcome, decision: outcome.decision)
+                return fail(.upstream(502, "upstream \(reply.upstream.name) broke off its answer: \(error)"), &outcome)
             }
         }
         let members: JSONObjectMembers
         do throws(JSONError) {
             members = try JSONObjectMembers(body)
         } catch {
-            return fail(.upstream(502, "upstream \(reply.upstream.name) answered HTTP \(reply.head.status) with a body that is not JSON (\(error))"), &outcome, decision: outcome.decision)
+            return fail(.upstream(502, "upstream \(reply.upstream.name) answered HTTP \(reply.head.status) with a body that is not JSON (\(error))"), &outcome)
         }
-        outcome.status = reply.head.status
         guard reply.head.status < 300 else {
-            // The request's own fault (4xx): the upstream's OpenAI-shaped error goes back as it is.
-            let relayed = members.contains("error") ? body : OpenAIError.upstream(reply.head.status, "upstream \(reply.upstream.name) answered HTTP \(reply.head.status)").body
-            recorder.finish(outcome)
-            return .json(reply.head.status, relayed, headers: headers)
+            // The request's own fault (4xx): the upstream's OpenAI-shaped error goes back to the client.
+            return fail(OpenAIError(relaying: members, status: reply.head.status, upstream: reply.upstream.name), &outcome)
         }
         guard members["choices"] != nil else {
-            return fail(.upstream(502, "upstream \(reply.upstream.name) answered without choices; not a chat completion"), &outcome, decision: outcome.decision)
+            return fail(.upstream(502, "upstream \(reply.upstream.name) answered without choices; not a chat completion"), &outcome)
         }
+        outcome.status = reply.head.status
         outcome.usage = TokenUsage.parse(members["usage"])
         recorder.finish(outcome)
-        return .json(200, members.replacing([("model", JSONObjectMembers.string(reply.upstream.name))]), headers: headers)
+        return CompletionResult(answer: .completion(members.replacing([("model", JSONObjectMembers.string(reply.upstream.name))])), route: outcome.route)
     }
 
-    /// `POST /v1/route`: the decision alone, without calling an upstream.
-    public func route(body: [UInt8]) async -> HTTPServerResponse {
+    /// The decision alone, without calling an upstream (`POST /v1/route`, `Dispatcher/Route`).
+    /// - Throws: `OpenAIError` 400 for an unknown router or no text to route on.
+    public func route(_ request: RouteRequest) async throws(OpenAIError) -> RouteAnswer {
         let start = DispatchTime.now().uptimeNanoseconds
-        let decision: RouteDecision
-        do throws(OpenAIError) {
-            let request = try RouteRequest(body: body)
-            decision = try await decider.decide(try decider.selection(for: request.model), text: request.text)
-        } catch {
-            return .json(error.status, error.body)
-        }
-        return .json(200, RouteRequest.answer(decision, totalMs: RouteDecider.milliseconds(since: start)))
+        let decision = try await decider.decide(try decider.selection(for: request.model), text: request.text)
+        return RouteAnswer(decision, totalMs: RouteDecider.milliseconds(since: start))
     }
 
-    func routeHeaders(_ decision: RouteDecision, answering: String, fellBack: Bool, requestID: String) -> [(name: String, value: String)] {
-        var headers: [(name: String, value: String)] = [("x-request-id", requestID), ("x-turnout-route", decision.route), ("x-turnout-model", answering)]
-        if decision.isRouted { headers.append(("x-turnout-router", decision.router)) }
-        if let winRate = decision.winRate { headers.append(("x-turnout-win-rate", String(format: "%.6f", winRate))) }
-        if let threshold = decision.threshold { headers.append(("x-turnout-threshold", String(format: "%.6f", threshold))) }
-        if fellBack { headers.append(("x-turnout-fallback", "true")) }
-        if decision.defaultRoute { headers.append(("x-turnout-default-route", "true")) }
-        return headers
-    }
-
-    private func fail(_ error: OpenAIError, _ outcome: inout DispatchOutcome, decision: RouteDecision? = nil) -> HTTPServerResponse {
+    private func fail(_ error: OpenAIError, _ outcome: inout DispatchOutcome) -> CompletionResult {
         outcome.status = error.status
         recorder.finish(outcome)
-        var headers: [(name: String, value: String)] = [("x-request-id", outcome.requestID)]
-        if let decision { headers.append(("x-turnout-route", decision.route)) }
-        return .json(error.status, error.body, headers: headers)
+        return CompletionResult(answer: .failure(error), route: outcome.route)
     }
 }

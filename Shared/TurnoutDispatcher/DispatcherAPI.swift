@@ -1,46 +1,41 @@
-import Foundation
-import TurnoutTransport
+import TurnoutJSON
 import TurnoutWire
 
 /// The dispatcher's operations on the wire protocol, for services that route or complete
-/// without speaking HTTP. Bodies are the same JSON as the HTTP endpoints'.
+/// without speaking HTTP. Bodies are the same JSON as the HTTP endpoints'; metadata
+/// `authorization` carries the bearer key and `x-request-id` the request id.
 public enum DispatcherAPI {
     /// A non-streamed chat completion: the body of `POST /v1/chat/completions`, answered with its response.
-    public static let complete = MethodDescriptor(service: "Dispatcher", method: "Complete", idempotent: false)
+    public static let complete = RPCMethod(MethodDescriptor(service: "Dispatcher", method: "Complete", idempotent: false),
+                                           request: MessageCodec<ChatRequest>.handCoded, response: .rawJSON)
     /// The body of `POST /v1/route`, answered with the decision.
-    public static let route = MethodDescriptor(service: "Dispatcher", method: "Route", idempotent: true)
+    public static let route = RPCMethod(MethodDescriptor(service: "Dispatcher", method: "Route", idempotent: true),
+                                        request: MessageCodec<RouteRequest>.handCoded, response: MessageCodec<RouteAnswer>.handCoded)
 
-    /// Registers both methods; metadata `authorization` carries the bearer key, `x-request-id` the request id.
+    /// Registers both methods.
     public static func register(_ frontEnd: DispatcherFrontEnd, dispatcher: Dispatcher, in registry: inout HandlerRegistry) {
-        registry.registerRaw(complete) { body, context in
+        registry.register(complete) { request, context in
             try authorize(frontEnd, context)
-            let request: ChatRequest
+            guard !request.stream else { throw RPCError(.invalidArgument, "Dispatcher/Complete does not stream; use HTTP POST /v1/chat/completions for streams") }
+            let result = await dispatcher.complete(request, requestID: frontEnd.requestID(given: context.metadata["x-request-id"]))
+            switch result.answer {
+            case let .completion(body): return body
+            case let .failure(error): throw rpcError(error)
+            case .stream: throw RPCError(.internal, "a streamed answer cannot travel as one frame")
+            }
+        }
+        registry.register(route) { request, context in
+            try authorize(frontEnd, context)
             do throws(OpenAIError) {
-                request = try ChatRequest(body: body)
+                return try await dispatcher.route(request)
             } catch {
                 throw rpcError(error)
             }
-            guard !request.stream else { throw RPCError(.invalidArgument, "Dispatcher/Complete does not stream; use HTTP POST /v1/chat/completions for streams") }
-            return try unwrap(await dispatcher.complete(body: body, requestID: frontEnd.requestID(given: context.metadata["x-request-id"])))
-        }
-        registry.registerRaw(route) { body, context in
-            try authorize(frontEnd, context)
-            return try unwrap(await dispatcher.route(body: body))
         }
     }
 
     private static func authorize(_ frontEnd: DispatcherFrontEnd, _ context: CallContext) throws(RPCError) {
         if let refusal = frontEnd.authenticate(authorization: context.metadata["authorization"]) { throw rpcError(refusal) }
-    }
-
-    private static func unwrap(_ response: HTTPServerResponse) throws(RPCError) -> [UInt8] {
-        guard case let .bytes(bytes) = response.body else { throw RPCError(.internal, "a streamed answer cannot travel as one frame") }
-        guard response.status == 200 else {
-            let message = (try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
-                .flatMap { $0["error"] as? [String: Any] }?["message"] as? String ?? "HTTP \(response.status)"
-            throw RPCError(code(forHTTP: response.status), message)
-        }
-        return bytes
     }
 
     static func rpcError(_ error: OpenAIError) -> RPCError {
@@ -61,6 +56,42 @@ public enum DispatcherAPI {
         case 502, 503: .unavailable
         case 504: .deadlineExceeded
         default: status < 500 ? .failedPrecondition : .internal
+        }
+    }
+}
+
+/// A chat request on the wire is its body as the client wrote it, read once.
+extension ChatRequest: HandCodedMessage {
+    public func encoded() -> [UInt8] {
+        members.bytes
+    }
+
+    public static func decoded(from bytes: [UInt8]) throws(RPCError) -> ChatRequest {
+        do throws(OpenAIError) {
+            return try ChatRequest(body: bytes)
+        } catch {
+            throw DispatcherAPI.rpcError(error)
+        }
+    }
+}
+
+/// A route request on the wire is the body of `POST /v1/route`.
+extension RouteRequest: HandCodedMessage {
+    public func encoded() -> [UInt8] {
+        var bytes: [UInt8] = []
+        JSONWriter.appendRaw("{\"model\":", to: &bytes)
+        JSONWriter.appendString(model, to: &bytes)
+        JSONWriter.appendRaw(",\"prompt\":", to: &bytes)
+        if let text { JSONWriter.appendString(text, to: &bytes) } else { JSONWriter.appendRaw("null", to: &bytes) }
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
+    }
+
+    public static func decoded(from bytes: [UInt8]) throws(RPCError) -> RouteRequest {
+        do throws(OpenAIError) {
+            return try RouteRequest(body: bytes)
+        } catch {
+            throw DispatcherAPI.rpcError(error)
         }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
+import TurnoutJSON
 import TurnoutTransport
-import TurnoutWire
 
 /// The OpenAI-compatible HTTP surface: paths, authentication, request ids, health and readiness.
 public final class DispatcherFrontEnd: Sendable {
@@ -36,9 +36,9 @@ public final class DispatcherFrontEnd: Sendable {
         }
         switch (request.method, path) {
         case ("POST", "/v1/chat/completions"):
-            return await dispatcher.complete(body: request.body, requestID: requestID(given: request.header("x-request-id")))
+            return await complete(request)
         case ("POST", "/v1/route"):
-            return await dispatcher.route(body: request.body)
+            return await route(request)
         case ("GET", "/v1/models"):
             return .json(200, await models())
         case (_, "/v1/chat/completions"), (_, "/v1/route"), (_, "/v1/models"):
@@ -46,6 +46,36 @@ public final class DispatcherFrontEnd: Sendable {
             return .json(405, error.body)
         default:
             return .json(404, OpenAIError.notFound("unknown endpoint \(request.method) \(path); this server offers /v1/chat/completions, /v1/models and /v1/route").body)
+        }
+    }
+
+    /// `POST /v1/chat/completions`: the body is read here, once, and the result mapped to HTTP.
+    private func complete(_ request: HTTPServerRequest) async -> HTTPServerResponse {
+        let id = requestID(given: request.header("x-request-id"))
+        let result: CompletionResult
+        do throws(OpenAIError) {
+            result = await dispatcher.complete(try ChatRequest(body: request.body), requestID: id)
+        } catch {
+            result = dispatcher.refuse(error, requestID: id)
+        }
+        let headers = result.route.headers
+        switch result.answer {
+        case let .completion(body):
+            return .json(200, body, headers: headers)
+        case let .stream(stream):
+            return HTTPServerResponse(status: 200, headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")] + headers,
+                                      body: .stream { writer in await stream.relay { writer.write($0) } })
+        case let .failure(error):
+            return .json(error.status, error.body, headers: headers + (error.retryAfter.map { [("Retry-After", $0)] } ?? []))
+        }
+    }
+
+    /// `POST /v1/route`.
+    private func route(_ request: HTTPServerRequest) async -> HTTPServerResponse {
+        do throws(OpenAIError) {
+            return .json(200, try await dispatcher.route(try RouteRequest(body: request.body)).encoded())
+        } catch {
+            return .json(error.status, error.body)
         }
     }
 
@@ -114,5 +144,23 @@ public final class DispatcherFrontEnd: Sendable {
         JSONWriter.appendStringMap(detail, to: &bytes)
         bytes.append(UInt8(ascii: "}"))
         return .json(ready ? 200 : 503, bytes)
+    }
+}
+
+extension CompletionRoute {
+    /// `x-request-id` and, as far as the request got, the route, the answering model and
+    /// whether it fell back: the one place every client sees what routing did.
+    var headers: [(name: String, value: String)] {
+        var headers: [(name: String, value: String)] = [("x-request-id", requestID)]
+        guard let decision else { return headers }
+        headers.append(("x-turnout-route", decision.route))
+        guard let answeringModel else { return headers }
+        headers.append(("x-turnout-model", answeringModel))
+        if decision.isRouted { headers.append(("x-turnout-router", decision.router)) }
+        if let winRate = decision.winRate { headers.append(("x-turnout-win-rate", String(format: "%.6f", winRate))) }
+        if let threshold = decision.threshold { headers.append(("x-turnout-threshold", String(format: "%.6f", threshold))) }
+        if fellBack { headers.append(("x-turnout-fallback", "true")) }
+        if decision.defaultRoute { headers.append(("x-turnout-default-route", "true")) }
+        return headers
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 import TurnoutHTTPClient
+import TurnoutEmbedderAPI
 import TurnoutRuntime
-import TurnoutScorer
+import TurnoutScorerAPI
 import TurnoutTelemetry
 import TurnoutTransport
 import TurnoutWire
@@ -83,7 +84,7 @@ public enum DispatcherProgram {
         let shipper: RecordShipper? = (options.string("collector") ?? "").isEmpty ? nil
             : try RecordShipper(collector: try options.hostPorts("collector"), configuration: shipping, metrics: context.metrics, logger: logger)
         let http = HTTPClient()
-        let decider = RouteDecider(configuration: configuration, embedder: embedder, scorer: scorer, metrics: context.metrics, logger: logger)
+        let decider = RouteDecider(configuration: configuration, embedder: EmbedderClient(embedder), scorer: ScorerClient(scorer), metrics: context.metrics, logger: logger)
         let caller = UpstreamCaller(upstreams: configuration.upstreams, client: http, maxRetryAfter: configuration.maxRetryAfter, environment: environment,
                                     breakerThreshold: configuration.breakerFailures, breakerCooldown: configuration.breakerCooldown, metrics: context.metrics, logger: logger)
         let dispatcher = Dispatcher(configuration: configuration, decider: decider, caller: caller,
@@ -121,7 +122,7 @@ public enum DispatcherProgram {
     static func readiness(embedder: WireClient, scorer: WireClient, decider: RouteDecider) async -> (ready: Bool, detail: [String: String]) {
         func check(_ client: WireClient) async -> String {
             do throws(RPCError) {
-                let reply = try await client.call(.healthCheck, HealthCheckRequest(), as: HealthCheckResponse.self, deadline: .after(.seconds(1)))
+                let reply = try await client.call(HealthAPI.check, HealthCheckRequest(), deadline: .after(.seconds(1)))
                 return reply.status.rawValue
             } catch {
                 return error.code.rawValue

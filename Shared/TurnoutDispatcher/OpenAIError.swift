@@ -1,4 +1,4 @@
-import TurnoutWire
+import TurnoutJSON
 
 /// An error in OpenAI's shape, `{"error": {"message", "type", "param", "code"}}`, with its
 /// HTTP status: the SDKs users already run parse exactly this, and nothing else.
@@ -8,13 +8,50 @@ public struct OpenAIError: Error, Sendable, Equatable, CustomStringConvertible {
     public var type: String
     public var param: String?
     public var code: String?
+    /// Seconds to wait before trying again (`Retry-After`), for a 429 passed on from an upstream.
+    public var retryAfter: String?
 
-    public init(status: Int, message: String, type: String, param: String? = nil, code: String? = nil) {
+    public init(status: Int, message: String, type: String, param: String? = nil, code: String? = nil, retryAfter: String? = nil) {
         self.status = status
         self.message = message
         self.type = type
         self.param = param
         self.code = code
+        self.retryAfter = retryAfter
+    }
+
+    /// An upstream's own error answer (a 4xx it blames on the request), read once so that
+    /// every front end passes on its message, type, param and code.
+    init(relaying members: JSONObjectMembers, status: Int, upstream: String) {
+        self = .upstream(status, "upstream \(upstream) answered HTTP \(status)")
+        guard let raw = members["error"] else { return }
+        var scanner = JSONScanner(bytes: Array(raw))
+        var fields: [String: String] = [:]
+        var isObject = false
+        do throws(JSONError) {
+            if scanner.peek() == UInt8(ascii: "\"") {
+                fields["message"] = try scanner.readString()
+            } else {
+                isObject = true
+                try scanner.readObject { (key: String, scanner: inout JSONScanner) throws(JSONError) in
+                    switch scanner.peek() {
+                    case UInt8(ascii: "\""): fields[key] = try scanner.readString()
+                    case let byte? where byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte):
+                        // Some servers send numeric codes.
+                        let range = try scanner.skipValue()
+                        fields[key] = String(decoding: scanner.bytes[range], as: UTF8.self)
+                    default: try scanner.skipValue()
+                    }
+                }
+            }
+        } catch {
+            return
+        }
+        if let message = fields["message"] { self.message = message }
+        guard isObject else { return }
+        if let type = fields["type"] { self.type = type }
+        param = fields["param"]
+        code = fields["code"]
     }
 
     public var description: String { "\(status) \(type): \(message)" }

@@ -1,9 +1,8 @@
 import Dispatch
 import Synchronization
-import TurnoutEmbedder
-import TurnoutScorer
+import TurnoutEmbedderAPI
+import TurnoutScorerAPI
 import TurnoutTelemetry
-import TurnoutTransport
 import TurnoutWire
 
 /// Which upstream a request goes to, and why.
@@ -32,8 +31,8 @@ public struct RouteDecision: Sendable, Equatable {
 /// takes the configured default route, and a metric counts it.
 public final class RouteDecider: Sendable {
     public let configuration: DispatcherConfiguration
-    private let embedder: WireClient
-    private let scorer: WireClient
+    private let embedder: EmbedderClient
+    private let scorer: ScorerClient
     private let logger: Logger
     private let defaultRoutes: Counter
     private let embedSeconds: Histogram
@@ -41,7 +40,7 @@ public final class RouteDecider: Sendable {
     /// Router names the scorer last reported; empty until it has answered once.
     private let routers = Mutex<Set<String>>([])
 
-    public init(configuration: DispatcherConfiguration, embedder: WireClient, scorer: WireClient, metrics: MetricsRegistry, logger: Logger) {
+    public init(configuration: DispatcherConfiguration, embedder: EmbedderClient, scorer: ScorerClient, metrics: MetricsRegistry, logger: Logger) {
         self.configuration = configuration
         self.embedder = embedder
         self.scorer = scorer
@@ -58,8 +57,8 @@ public final class RouteDecider: Sendable {
     @discardableResult
     public func refreshRouters(deadline: Deadline = .after(.seconds(2))) async -> Bool {
         do throws(RPCError) {
-            let reply = try await scorer.call(ScorerAPI.routers, EmptyMessage(), as: ScorerAPI.RoutersResponse.self, deadline: deadline)
-            routers.withLock { $0 = Set(reply.routers.map(\.name)) }
+            let listed = try await scorer.routers(deadline: deadline)
+            routers.withLock { $0 = Set(listed.map(\.name)) }
             return true
         } catch {
             logger.debug("could not list the scorer's routers", ["error": .string(error.description)])
@@ -104,10 +103,7 @@ public final class RouteDecider: Sendable {
         let embedStart = DispatchTime.now().uptimeNanoseconds
         let vector: [Float]
         do throws(RPCError) {
-            let body = try WireCoding.encode(EmbedderAPI.EmbedRequest(texts: [text]))
-            let reply = try EmbedderAPI.EmbedResponse.parse(try await embedder.callRaw(EmbedderAPI.embed, body: body, deadline: deadline))
-            guard let first = reply.vectors.first else { throw RPCError(.internal, "the embedder returned no vector") }
-            vector = first
+            vector = try await embedder.vector(for: text, deadline: deadline)
         } catch {
             return fallbackDecision(router: router, threshold: threshold, reason: "embedder: \(error.description)", embedMs: Self.milliseconds(since: embedStart))
         }
@@ -118,8 +114,7 @@ public final class RouteDecider: Sendable {
                                              strongFraction: threshold == nil ? configuration.defaultStrongFraction : nil)
         let score: ScorerAPI.ScoreResponse
         do throws(RPCError) {
-            let reply = try await scorer.callRaw(ScorerAPI.score, body: request.encoded(), deadline: deadline)
-            score = try WireCoding.decode(ScorerAPI.ScoreResponse.self, from: reply)
+            score = try await scorer.score(request, deadline: deadline)
         } catch {
             if error.code == .notFound {
                 throw .invalidRequest("unknown router \"\(router)\": \(error.message)", param: "model", code: "model_not_found")

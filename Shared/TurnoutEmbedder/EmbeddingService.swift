@@ -1,3 +1,4 @@
+import TurnoutEmbedderAPI
 import TurnoutTelemetry
 import TurnoutWire
 
@@ -28,11 +29,8 @@ public final class EmbeddingService: Sendable {
 
     /// Adds `Embedder/Embed` and `Embedder/Info` to `registry`.
     public func register(in registry: inout HandlerRegistry) {
-        // The answer is written by hand (see EmbedResponseCoding): vectors are most of its bytes.
-        registry.registerRaw(EmbedderAPI.embed) { [self] body, _ in
-            try await embed(try WireCoding.decode(EmbedderAPI.EmbedRequest.self, from: body)).encoded()
-        }
-        registry.register(EmbedderAPI.info) { [self] (_: EmptyMessage, _: CallContext) async throws -> EmbedderAPI.InfoResponse in
+        registry.register(EmbedderAPI.embed) { [self] request, _ in try await embed(request) }
+        registry.register(EmbedderAPI.info) { [self] _, _ in
             let statistics = cache?.statistics
             return EmbedderAPI.InfoResponse(
                 model: backend.modelID, dims: backend.dimensions, backend: backendName,

@@ -1,6 +1,6 @@
 import Foundation
 import TurnoutStorage
-import TurnoutWire
+import TurnoutJSON
 
 /// A trained router on disk: what it is, what it was trained on and with, and its weights,
 /// sealed with a checksum so a damaged or hand-edited file is refused rather than misroute.

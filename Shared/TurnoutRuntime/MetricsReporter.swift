@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TurnoutCollectorAPI
 import TurnoutTelemetry
 import TurnoutTransport
 import TurnoutWire
@@ -10,7 +11,8 @@ import TurnoutWire
 /// them into one Prometheus target. Each report is a cumulative snapshot with a sequence
 /// number, so a lost report costs nothing and a resent one is not counted twice.
 public final class MetricsReporter: Sendable {
-    private let client: WireClient
+    private let connection: WireClient
+    private let collector: CollectorClient
     private let registry: MetricsRegistry
     private let service: String
     private let instance: String
@@ -22,7 +24,8 @@ public final class MetricsReporter: Sendable {
     public init(collector: [HostPort], registry: MetricsRegistry, service: String, instance: String, logger: Logger) throws(TransportError) {
         var configuration = ClientConfiguration(targets: collector)
         configuration.defaultTimeout = .seconds(5)
-        client = try WireClient(configuration: configuration, logger: logger)
+        connection = try WireClient(configuration: configuration, logger: logger)
+        self.collector = CollectorClient(connection)
         self.registry = registry
         self.service = service
         self.instance = instance
@@ -55,7 +58,7 @@ public final class MetricsReporter: Sendable {
     public func reportNow() async throws(RPCError) {
         let number = sequence.add(1, ordering: .relaxed).newValue
         let report = CollectorAPI.ReportRequest(service: service, instance: instance, epoch: epoch, sequence: number, families: registry.snapshot())
-        _ = try await client.call(CollectorAPI.report, report, as: CollectorAPI.ReportResponse.self)
+        _ = try await collector.report(report)
     }
 
     /// Sends a last report and stops.
@@ -66,6 +69,6 @@ public final class MetricsReporter: Sendable {
         }
         running?.cancel()
         try? await reportNow()
-        client.shutdown()
+        connection.shutdown()
     }
 }

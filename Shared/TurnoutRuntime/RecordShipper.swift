@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TurnoutCollectorAPI
 import TurnoutTelemetry
 import TurnoutTransport
 import TurnoutWire
@@ -36,7 +37,8 @@ public final class RecordShipper: Sendable {
     }
 
     public let configuration: Configuration
-    private let client: WireClient
+    private let connection: WireClient
+    private let collector: CollectorClient
     private let logger: Logger
     private let buffer = Mutex(Buffer())
     private let wake = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
@@ -49,7 +51,8 @@ public final class RecordShipper: Sendable {
         self.configuration = configuration
         var clientConfiguration = ClientConfiguration(targets: collector)
         clientConfiguration.defaultTimeout = .seconds(10)
-        client = try WireClient(configuration: clientConfiguration, logger: logger)
+        connection = try WireClient(configuration: clientConfiguration, logger: logger)
+        self.collector = CollectorClient(connection)
         self.logger = logger
         dropped = metrics.counter("turnout_records_dropped_total", help: "Routing records dropped because the buffer for the collector was full.")
         shipped = metrics.counter("turnout_records_shipped_total", help: "Routing records acknowledged by the collector.")
@@ -85,7 +88,7 @@ public final class RecordShipper: Sendable {
         }
         task.withLock { $0?.cancel() }
         wake.continuation.finish()
-        client.shutdown()
+        connection.shutdown()
     }
 
     private func run() async {
@@ -101,7 +104,7 @@ public final class RecordShipper: Sendable {
             let batch = buffer.withLock { buffer in Array(buffer.records[buffer.head..<min(buffer.records.count, buffer.head + configuration.batchSize)]) }
             if batch.isEmpty { continue }
             do throws(RPCError) {
-                _ = try await client.call(CollectorAPI.records, CollectorAPI.RecordsRequest(records: batch), as: CollectorAPI.RecordsResponse.self)
+                _ = try await collector.store(batch)
                 let remaining = buffer.withLock { buffer -> Int in
                     // Only what is still at the head is removed: records dropped for overflow meanwhile are not removed twice.
                     let sentIDs = Set(batch.map(\.id))

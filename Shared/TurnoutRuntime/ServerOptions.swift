@@ -12,7 +12,7 @@ public enum ServerOptions {
             OptionSpec("state-dir", env: "\(prefix)_STATE_DIR", default: ".state", value: "DIR", help: "Directory for the files this service keeps"),
             OptionSpec("instance", env: "\(prefix)_INSTANCE", default: "", value: "NAME", help: "Instance name in logs and metrics; empty means hostname:port"),
             OptionSpec("log-level", env: "\(prefix)_LOG_LEVEL", default: "info", value: "LEVEL", help: "debug, info, warning or error"),
-            OptionSpec("max-frame-bytes", env: "\(prefix)_MAX_FRAME_BYTES", default: String(WireDefaults.maxFrameSize), value: "N", help: "Largest frame accepted or sent"),
+            OptionSpec("max-frame-bytes", env: "\(prefix)_MAX_FRAME_BYTES", default: String(WireLimits.maxFrameSize), value: "N", help: "Largest frame accepted or sent"),
             OptionSpec("io-threads", env: "\(prefix)_IO_THREADS", default: "1", value: "N", help: "Event-loop threads for socket I/O"),
             OptionSpec("max-concurrent-handlers", env: "\(prefix)_MAX_CONCURRENT_HANDLERS", default: "256", value: "N", help: "Handlers running at once; more wait in a queue"),
             OptionSpec("max-in-flight-per-connection", env: "\(prefix)_MAX_IN_FLIGHT_PER_CONNECTION", default: "256", value: "N", help: "Requests in flight on one connection before it stops being read"),

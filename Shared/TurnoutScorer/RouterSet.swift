@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import TurnoutRouting
+import TurnoutScorerAPI
 import TurnoutTelemetry
 
 /// The routers a scorer serves: every `*.json` artifact in one directory, by file name.
@@ -15,6 +16,15 @@ public final class RouterSet: Sendable {
         /// Short content hash: changes whenever the artifact does.
         public let version: String
         let fileStamp: FileStamp
+
+        /// What `Scorer/Routers` says of this router.
+        public var info: ScorerAPI.RouterInfo {
+            var pass: String?
+            if case .similarityRanking(let model) = artifact.weights { pass = model.similarityPass.rawValue }
+            return ScorerAPI.RouterInfo(name: name, kind: artifact.kind, version: version, embeddingModel: artifact.embeddingModel,
+                                        embeddingDims: artifact.embeddingDimensions, trainingBattles: artifact.trainingBattles,
+                                        createdAt: artifact.createdAt, strongFractions: artifact.calibration.keys.sorted(), similarityPass: pass)
+        }
     }
 
     struct FileStamp: Sendable, Equatable {

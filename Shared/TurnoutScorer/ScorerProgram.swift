@@ -1,4 +1,5 @@
 import Foundation
+import TurnoutEmbedderAPI
 import TurnoutEmbedding
 import TurnoutRouting
 import TurnoutRuntime
@@ -36,7 +37,7 @@ public enum ScorerProgram {
         let embedderTargets = options.string("embedder") ?? ""
         let embedder: WireClient? = embedderTargets.isEmpty ? nil
             : try WireClient(configuration: ClientConfiguration(targets: try options.hostPorts("embedder")), logger: context.logger)
-        let scorer = ScorerService(routers: routers, embedder: embedder, metrics: context.metrics, logger: context.logger)
+        let scorer = ScorerService(routers: routers, embedder: embedder.map(EmbedderClient.init), metrics: context.metrics, logger: context.logger)
         var registry = HandlerRegistry()
         scorer.register(in: &registry)
         let interval = try options.duration("watch-interval")

@@ -1,8 +1,7 @@
-import Foundation
-import TurnoutEmbedder
+import TurnoutEmbedderAPI
 import TurnoutRouting
+import TurnoutScorerAPI
 import TurnoutTelemetry
-import TurnoutTransport
 import TurnoutWire
 
 /// The `Scorer` service: a win rate and a route for a prompt, from the routers in a directory.
@@ -12,11 +11,11 @@ import TurnoutWire
 /// left of the caller's deadline.
 public final class ScorerService: Sendable {
     public let routers: RouterSet
-    private let embedder: WireClient?
+    private let embedder: EmbedderClient?
     private let winRates: Histogram
     private let logger: Logger
 
-    public init(routers: RouterSet, embedder: WireClient?, metrics: MetricsRegistry, logger: Logger) {
+    public init(routers: RouterSet, embedder: EmbedderClient?, metrics: MetricsRegistry, logger: Logger) {
         self.routers = routers
         self.embedder = embedder
         self.logger = logger
@@ -24,56 +23,10 @@ public final class ScorerService: Sendable {
     }
 
     public func register(in registry: inout HandlerRegistry) {
-        // Scorer/Score is the hot path: its body is read by the wire's scanner (hundreds of floats
-        // per request) and its answer written by hand, instead of going through Codable.
-        registry.registerRaw(ScorerAPI.score) { [self] body, _ in
-            let response = try await score(try Self.parseScoreRequest(body))
-            var bytes: [UInt8] = []
-            JSONWriter.appendRaw("{\"win_rate\":", to: &bytes)
-            bytes.append(contentsOf: String(response.winRate).utf8)
-            JSONWriter.appendRaw(",\"route\":", to: &bytes)
-            JSONWriter.appendString(response.route, to: &bytes)
-            JSONWriter.appendRaw(",\"threshold\":", to: &bytes)
-            bytes.append(contentsOf: String(response.threshold).utf8)
-            JSONWriter.appendRaw(",\"router_version\":", to: &bytes)
-            JSONWriter.appendString(response.routerVersion, to: &bytes)
-            bytes.append(UInt8(ascii: "}"))
-            return bytes
+        registry.register(ScorerAPI.score) { [self] request, _ in try await score(request) }
+        registry.register(ScorerAPI.routers) { [self] _, _ in
+            ScorerAPI.RoutersResponse(routers: routers.all.map(\.info))
         }
-        registry.register(ScorerAPI.routers) { [self] (_: EmptyMessage, _: CallContext) async throws -> ScorerAPI.RoutersResponse in
-            ScorerAPI.RoutersResponse(routers: routers.all.map { entry in
-                var pass: String?
-                if case .similarityRanking(let model) = entry.artifact.weights { pass = model.similarityPass.rawValue }
-                return ScorerAPI.RouterInfo(name: entry.name, kind: entry.artifact.kind, version: entry.version, embeddingModel: entry.artifact.embeddingModel,
-                                            embeddingDims: entry.artifact.embeddingDimensions, trainingBattles: entry.artifact.trainingBattles,
-                                            createdAt: entry.artifact.createdAt, strongFractions: entry.artifact.calibration.keys.sorted(), similarityPass: pass)
-            })
-        }
-    }
-
-    /// Reads a `ScoreRequest` body; unknown fields are ignored, as `Codable` would.
-    static func parseScoreRequest(_ body: [UInt8]) throws(RPCError) -> ScorerAPI.ScoreRequest {
-        var scanner = JSONScanner(bytes: body)
-        var request = ScorerAPI.ScoreRequest(router: "")
-        var sawRouter = false
-        do throws(JSONError) {
-            try scanner.readObject { (key: String, scanner: inout JSONScanner) throws(JSONError) in
-                switch key {
-                case "embedding": if try !scanner.consumeNull() { request.embedding = try scanner.readFloatArray() }
-                case "text": if try !scanner.consumeNull() { request.text = try scanner.readString() }
-                case "router":
-                    request.router = try scanner.readString()
-                    sawRouter = true
-                case "threshold": if try !scanner.consumeNull() { request.threshold = try scanner.readDouble() }
-                case "strong_fraction": if try !scanner.consumeNull() { request.strongFraction = try scanner.readDouble() }
-                default: try scanner.skipValue()
-                }
-            }
-        } catch {
-            throw RPCError(.invalidArgument, "invalid body: \(error)")
-        }
-        guard sawRouter else { throw RPCError(.invalidArgument, "invalid body: missing field \"router\"") }
-        return request
     }
 
     public func score(_ request: ScorerAPI.ScoreRequest) async throws(RPCError) -> ScorerAPI.ScoreResponse {
@@ -91,12 +44,7 @@ public final class ScorerService: Sendable {
             embedding = given
         } else if let text = request.text {
             guard let embedder else { throw RPCError(.failedPrecondition, "this scorer has no embedder configured; send an embedding") }
-            let body = try WireCoding.encode(EmbedderAPI.EmbedRequest(texts: [text], model: artifact.embeddingModel))
-            let reply = try EmbedderAPI.EmbedResponse.parse(try await embedder.callRaw(EmbedderAPI.embed, body: body))
-            guard let vector = reply.vectors.first, vector.count == artifact.embeddingDimensions else {
-                throw RPCError(.internal, "the embedder returned no vector of \(artifact.embeddingDimensions) dimensions")
-            }
-            embedding = vector
+            embedding = try await embedder.vector(for: text, model: artifact.embeddingModel, dimensions: artifact.embeddingDimensions)
         } else {
             throw RPCError(.invalidArgument, "give an embedding or a text")
         }

@@ -1,3 +1,5 @@
+import TurnoutWire
+
 /// How a `WireClient` finds, connects to and retries its endpoints.
 public struct ClientConfiguration: Sendable {
     /// `host:port` targets. A name is re-resolved every `resolveInterval` and every address it
@@ -14,7 +16,7 @@ public struct ClientConfiguration: Sendable {
     /// How long a failing endpoint is left out at first; doubles per consecutive failure.
     public var ejectionBackoff: Duration = .milliseconds(100)
     public var maxEjection: Duration = .seconds(10)
-    public var maxFrameSize: Int = WireDefaults.maxFrameSize
+    public var maxFrameSize: Int = WireLimits.maxFrameSize
     /// Deadline for calls that have none of their own and none inherited; nil means none.
     public var defaultTimeout: Duration? = .seconds(30)
     /// Turns a target into addresses; the system resolver unless a test injects another.

@@ -1,8 +1,10 @@
+import TurnoutWire
+
 /// Tunables of a wire server. Defaults suit a production service; tests shrink the timeouts.
 public struct ServerConfiguration: Sendable {
     /// Where to listen; port 0 picks a free port (see `WireServer.localAddress`).
     public var listen: HostPort
-    public var maxFrameSize: Int = WireDefaults.maxFrameSize
+    public var maxFrameSize: Int = WireLimits.maxFrameSize
     /// Requests one connection may have in flight before it stops being read.
     public var maxInFlightPerConnection: Int = 256
     /// Handlers running at once across the server; more wait in a queue.
@@ -20,9 +22,4 @@ public struct ServerConfiguration: Sendable {
     public init(listen: HostPort) {
         self.listen = listen
     }
-}
-
-/// Defaults shared by servers and clients.
-public enum WireDefaults {
-    public static let maxFrameSize = 4 << 20
 }

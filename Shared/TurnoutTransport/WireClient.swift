@@ -9,7 +9,7 @@ import TurnoutWire
 /// choices on outstanding calls). Endpoints whose connections fail are ejected for a growing
 /// while. Deadlines propagate from the calling handler; idempotent calls are retried on
 /// connection failure or UNAVAILABLE while time remains.
-public final class WireClient: Sendable {
+public final class WireClient: ClientTransport {
     public let configuration: ClientConfiguration
     private let logger: Logger
     private let loop: EventLoop
@@ -56,32 +56,9 @@ public final class WireClient: Sendable {
         }
     }
 
-    /// The endpoint addresses currently known, e.g. `["127.0.0.1:7102"]`.
-    public var endpointAddresses: [String] {
-        endpoints.withLock { $0.map(\.key) }
-    }
-
-    /// Calls `method` with a `Codable` request and decodes the response.
-    /// - Parameter deadline: when to give up; the earlier of this and the calling handler's deadline applies.
-    /// - Throws: `RPCError` with the server's status, or UNAVAILABLE / DEADLINE_EXCEEDED / CANCELLED from here.
-    public func call<Request: Encodable & Sendable, Response: Decodable & Sendable>(
-        _ method: MethodDescriptor,
-        _ request: Request,
-        as _: Response.Type = Response.self,
-        metadata: [String: String] = [:],
-        deadline: Deadline? = nil
-    ) async throws(RPCError) -> Response {
-        let body = try WireCoding.encode(request)
-        let bytes = try await callRaw(method, body: body, metadata: metadata, deadline: deadline)
-        do {
-            return try WireCoding.decode(Response.self, from: bytes)
-        } catch {
-            throw RPCError(.internal, "malformed \(method) response body: \(error.message)", cause: error)
-        }
-    }
-
-    /// Calls `method` with raw JSON bytes and returns the raw response body.
-    public func callRaw(_ method: MethodDescriptor, body: [UInt8], metadata: [String: String] = [:], deadline: Deadline? = nil) async throws(RPCError) -> [UInt8] {
+    /// Sends `body` as a call of `method` to one endpoint, retrying idempotent methods on
+    /// UNAVAILABLE while time remains. Typed calls go through `call(_:_:)` (`ClientTransport`).
+    public func unary(_ method: MethodDescriptor, body: [UInt8], metadata: [String: String] = [:], deadline: Deadline? = nil) async throws(RPCError) -> [UInt8] {
         callsInProgress.add(1, ordering: .acquiringAndReleasing)
         defer { callsInProgress.subtract(1, ordering: .acquiringAndReleasing) }
         startSweepingIfIdle()

@@ -8,7 +8,7 @@ public struct FrameDecoder: Sendable {
     private var buffer: [UInt8] = []
     private var readIndex = 0
 
-    public init(maxFrameSize: Int = WireLimits.defaultMaxFrameSize) {
+    public init(maxFrameSize: Int = WireLimits.maxFrameSize) {
         self.maxFrameSize = maxFrameSize
     }
 
@@ -52,52 +52,5 @@ public struct FrameDecoder: Sendable {
             buffer.removeFirst(readIndex)
             readIndex = 0
         }
-    }
-}
-
-/// Why a stream could not be framed.
-public enum FrameError: Error, Sendable, Equatable, CustomStringConvertible {
-    case frameTooLarge(length: Int, limit: Int)
-
-    public var description: String {
-        switch self {
-        case let .frameTooLarge(length, limit):
-            return "frame of \(length) bytes exceeds the limit of \(limit) bytes"
-        }
-    }
-}
-
-/// Limits shared by every peer.
-public enum WireLimits {
-    /// 4 MiB: room for a batch of embeddings, small enough to bound per-connection memory.
-    public static let defaultMaxFrameSize = 4 << 20
-}
-
-/// Writes frames.
-public enum FrameEncoder {
-    /// Starts a frame in `buffer`, returning the index to pass to `finishFrame`.
-    public static func beginFrame(in buffer: inout [UInt8]) -> Int {
-        let start = buffer.count
-        buffer.append(contentsOf: [0, 0, 0, 0])
-        return start
-    }
-
-    /// Fills in the length prefix of the frame begun at `start`.
-    public static func finishFrame(in buffer: inout [UInt8], startingAt start: Int) {
-        let length = UInt32(truncatingIfNeeded: buffer.count - start - 4)
-        buffer[start] = UInt8(truncatingIfNeeded: length >> 24)
-        buffer[start + 1] = UInt8(truncatingIfNeeded: length >> 16)
-        buffer[start + 2] = UInt8(truncatingIfNeeded: length >> 8)
-        buffer[start + 3] = UInt8(truncatingIfNeeded: length)
-    }
-
-    /// A whole frame around `payload`.
-    public static func frame<C: Collection>(_ payload: C) -> [UInt8] where C.Element == UInt8 {
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(payload.count + 4)
-        let start = beginFrame(in: &buffer)
-        buffer.append(contentsOf: payload)
-        finishFrame(in: &buffer, startingAt: start)
-        return buffer
     }
 }

@@ -1,15 +1,15 @@
 /// The methods a server serves, each a typed handler behind a uniform byte-level entry point.
 ///
-/// Services register `Codable` request and response types; the registry owns decoding,
-/// encoding and mapping thrown errors to status codes, so handlers never see bytes.
-/// `Health/Check` and `Reflection/List` are always present.
+/// Services register an `RPCMethod` and a handler of its message types; the method's codecs
+/// decode the request and encode the answer, and the registry maps thrown errors to status
+/// codes, so handlers never see bytes. `Health/Check` and `Reflection/List` are always present.
 public struct HandlerRegistry: Sendable {
-    /// A handler reduced to bytes in, outcome out.
-    public typealias RawHandler = @Sendable ([UInt8], CallContext) async throws -> [UInt8]
+    /// A handler reduced to bytes in, bytes out.
+    typealias Invoke = @Sendable ([UInt8], CallContext) async throws -> [UInt8]
 
     public struct Entry: Sendable {
         public let descriptor: MethodDescriptor
-        let handler: RawHandler
+        let invoke: Invoke
     }
 
     private var entries: [String: Entry] = [:]
@@ -17,7 +17,7 @@ public struct HandlerRegistry: Sendable {
 
     public init(health: HealthMonitor = HealthMonitor()) {
         self.health = health
-        register(.healthCheck) { (request: HealthCheckRequest, _: CallContext) async throws -> HealthCheckResponse in
+        register(HealthAPI.check) { request, _ in
             guard let service = request.service, !service.isEmpty else {
                 return HealthCheckResponse(status: health.overall)
             }
@@ -26,29 +26,25 @@ public struct HandlerRegistry: Sendable {
             }
             return HealthCheckResponse(status: status)
         }
-        entries[MethodDescriptor.reflectionList.fullName] = Entry(descriptor: .reflectionList) { _, _ in [] }
+        // Answered in `invoke`, which knows every method registered after this one.
+        entries[HealthAPI.list.descriptor.fullName] = Entry(descriptor: HealthAPI.list.descriptor) { _, _ in [] }
     }
 
-    /// Registers a typed handler. Registering a name twice replaces the first.
-    public mutating func register<Request: Decodable & Sendable, Response: Encodable & Sendable>(
-        _ descriptor: MethodDescriptor,
+    /// Registers `handler` for `method`. Registering a name twice replaces the first.
+    ///
+    /// A request the method's codec cannot read is answered INVALID_ARGUMENT without calling
+    /// the handler; an answer it cannot write is INTERNAL.
+    public mutating func register<Request, Response>(
+        _ method: RPCMethod<Request, Response>,
         handler: @escaping @Sendable (Request, CallContext) async throws -> Response
     ) {
+        let descriptor = method.descriptor
         entries[descriptor.fullName] = Entry(descriptor: descriptor) { body, context in
-            let request = try WireCoding.decode(Request.self, from: body)
-            let response = try await handler(request, context)
-            return try WireCoding.encode(response)
+            let request = try method.request.decode(body)
+            return try method.response.encode(try await handler(request, context))
         }
-        if descriptor.service != "Health", descriptor.service != "Reflection", health.status(forService: descriptor.service) == nil {
-            health.setStatus(.serving, forService: descriptor.service)
-        }
-    }
-
-    /// Registers a handler that works on raw JSON bytes, for proxies and echo-style methods.
-    /// The returned bytes must be one valid JSON value.
-    public mutating func registerRaw(_ descriptor: MethodDescriptor, handler: @escaping RawHandler) {
-        entries[descriptor.fullName] = Entry(descriptor: descriptor, handler: handler)
-        if health.status(forService: descriptor.service) == nil {
+        let builtIn = descriptor.service == HealthAPI.check.descriptor.service || descriptor.service == HealthAPI.list.descriptor.service
+        if !builtIn, health.status(forService: descriptor.service) == nil {
             health.setStatus(.serving, forService: descriptor.service)
         }
     }
@@ -64,12 +60,12 @@ public struct HandlerRegistry: Sendable {
 
     /// Runs the handler for `entry` and maps its result or error to what goes on the wire.
     public func invoke(_ entry: Entry, body: [UInt8], context: CallContext) async -> HandlerOutcome {
-        if entry.descriptor == .reflectionList {
+        if entry.descriptor == HealthAPI.list.descriptor {
             return reflection()
         }
         do {
             let bytes = try await CallContext.$current.withValue(context) {
-                try await entry.handler(body, context)
+                try await entry.invoke(body, context)
             }
             return HandlerOutcome(code: .ok, message: "", body: bytes, error: nil)
         } catch let error as RPCError {
@@ -87,7 +83,7 @@ public struct HandlerRegistry: Sendable {
     private func reflection() -> HandlerOutcome {
         let methods = descriptors.map { ReflectionListResponse.Method(name: $0.fullName, idempotent: $0.idempotent) }
         let services = Array(Set(descriptors.map(\.service))).sorted()
-        let body = (try? WireCoding.encode(ReflectionListResponse(services: services, methods: methods))) ?? Array("{}".utf8)
+        let body = (try? HealthAPI.list.response.encode(ReflectionListResponse(services: services, methods: methods))) ?? Array("{}".utf8)
         return HandlerOutcome(code: .ok, message: "", body: body, error: nil)
     }
 }

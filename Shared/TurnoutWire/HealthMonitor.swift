@@ -43,30 +43,3 @@ public final class HealthMonitor: Sendable {
         }
     }
 }
-
-/// `Health/Check` request: no service means the server as a whole.
-public struct HealthCheckRequest: Codable, Sendable {
-    public var service: String?
-    public init(service: String? = nil) { self.service = service }
-}
-
-public struct HealthCheckResponse: Codable, Sendable {
-    public var status: ServingStatus
-    public init(status: ServingStatus) { self.status = status }
-}
-
-/// `Reflection/List` response.
-public struct ReflectionListResponse: Codable, Sendable {
-    public struct Method: Codable, Sendable, Equatable {
-        public var name: String
-        public var idempotent: Bool
-    }
-
-    public var services: [String]
-    public var methods: [Method]
-}
-
-/// An empty body, for methods that take or return nothing.
-public struct EmptyMessage: Codable, Sendable, Equatable {
-    public init() {}
-}

@@ -16,7 +16,4 @@ public struct MethodDescriptor: Sendable, Hashable, CustomStringConvertible {
     public var fullName: String { "\(service)/\(method)" }
     public var description: String { fullName }
 
-    /// Built-in methods every server answers.
-    public static let healthCheck = MethodDescriptor(service: "Health", method: "Check", idempotent: true)
-    public static let reflectionList = MethodDescriptor(service: "Reflection", method: "List", idempotent: true)
 }

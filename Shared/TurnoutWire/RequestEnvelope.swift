@@ -1,3 +1,5 @@
+import TurnoutJSON
+
 /// One request as it travels on the wire.
 ///
 /// `{"id": 7, "method": "Svc/M", "deadline_ms": 250, "metadata": {"k": "v"}, "body": {...}}`.

@@ -1,3 +1,5 @@
+import TurnoutJSON
+
 /// One response as it travels on the wire.
 ///
 /// `{"id": 7, "status": {"code": "OK", "message": ""}, "body": {...}}`. Id 0 answers a request

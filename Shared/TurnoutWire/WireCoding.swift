@@ -1,4 +1,5 @@
 import Foundation
+import TurnoutJSON
 
 /// Encodes and decodes message bodies, turning coding failures into status codes.
 ///
@@ -23,6 +24,26 @@ public enum WireCoding {
         } catch {
             throw RPCError(.internal, "could not encode \(T.self)", cause: ErrorDescription(error))
         }
+    }
+
+    /// Runs a hand-written decoder over `bytes`, which must hold one JSON value and nothing
+    /// after it; a JSON error becomes INVALID_ARGUMENT naming `what` (`Scorer/Score request`).
+    public static func scan<T>(_ what: String, _ bytes: [UInt8], _ read: (inout JSONScanner) throws(JSONError) -> T) throws(RPCError) -> T {
+        var scanner = JSONScanner(bytes: bytes)
+        do throws(JSONError) {
+            let value = try read(&scanner)
+            scanner.skipWhitespace()
+            guard scanner.isAtEnd else { throw JSONError(.trailingData, at: scanner.position) }
+            return value
+        } catch {
+            throw RPCError(.invalidArgument, "invalid \(what): \(error)")
+        }
+    }
+
+    /// The error a hand-written decoder throws for a required field that is absent, worded
+    /// as `describe` words `Codable`'s.
+    public static func missingField(_ field: String, in what: String) -> RPCError {
+        RPCError(.invalidArgument, "invalid \(what): missing field \"\(field)\"")
     }
 
     /// A short, field-naming explanation, e.g. `field "texts[2]": expected String`.

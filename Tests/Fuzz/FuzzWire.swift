@@ -1,5 +1,5 @@
 // libFuzzer entry point for the frame decoder and the envelope parsers.
-// Built by scripts/fuzz.sh together with Shared/TurnoutWire's sources; never part of the package.
+// Built by scripts/fuzz.sh with Shared/TurnoutWire's sources, over TurnoutJSON built first; never part of the package.
 // Any crash, trap or sanitizer report is a bug: network input must never take a server down.
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TurnoutCollector
+import TurnoutCollectorAPI
 import TurnoutHTTPClient
 import TurnoutTelemetry
 import TurnoutTestSupport
@@ -29,8 +30,7 @@ import TurnoutWire
                             }
                             defer { client.shutdown() }
                             do {
-                                _ = try await client.call(CollectorAPI.records, CollectorAPI.RecordsRequest(records: records),
-                                                          as: CollectorAPI.RecordsResponse.self, deadline: .after(.seconds(5)))
+                                _ = try await client.call(CollectorAPI.records, CollectorAPI.RecordsRequest(records: records), deadline: .after(.seconds(5)))
                                 acknowledged.withLock { _ = $0.insert(number) }
                                 break
                             } catch {
@@ -53,7 +53,7 @@ import TurnoutWire
         }
         let client = try WireClient.forTesting([HostPort(host: "127.0.0.1", port: UInt16(port.value))])
         defer { client.shutdown() }
-        let summary = try await client.call(CollectorAPI.summary, CollectorAPI.SummaryRequest(), as: Summary.self)
+        let summary = try await client.call(CollectorAPI.summary, CollectorAPI.SummaryRequest())
         #expect(summary.total.requests == total)
         current.value.process.terminate()
         // Inspect the file directly: every id present exactly once.
@@ -73,30 +73,30 @@ import TurnoutWire
         let registry = MetricsRegistry()
         registry.counter("turnout_dispatch_requests_total", help: "Requests.", labels: ["model": "strong \"quoted\""]).increment(by: 7)
         let report = CollectorAPI.ReportRequest(service: "turnout-dispatcher", instance: "d-1", epoch: "e1", sequence: 2, families: registry.snapshot())
-        #expect(try await client.call(CollectorAPI.report, report, as: CollectorAPI.ReportResponse.self).applied)
-        #expect(try await !client.call(CollectorAPI.report, report, as: CollectorAPI.ReportResponse.self).applied)
+        #expect(try await client.call(CollectorAPI.report, report).applied)
+        #expect(try await !client.call(CollectorAPI.report, report).applied)
         var older = report
         older.sequence = 1
-        #expect(try await !client.call(CollectorAPI.report, older, as: CollectorAPI.ReportResponse.self).applied)
+        #expect(try await !client.call(CollectorAPI.report, older).applied)
         var restarted = older
         restarted.epoch = "e2"
-        #expect(try await client.call(CollectorAPI.report, restarted, as: CollectorAPI.ReportResponse.self).applied)
+        #expect(try await client.call(CollectorAPI.report, restarted).applied)
         // Bad reports and records are refused with a reason, and nothing of them is kept.
         let anonymous = CollectorAPI.ReportRequest(service: "", instance: "x", epoch: "e", sequence: 1, families: [])
         do {
-            _ = try await client.call(CollectorAPI.report, anonymous, as: CollectorAPI.ReportResponse.self)
+            _ = try await client.call(CollectorAPI.report, anonymous)
             Issue.record("a report without a service must be refused")
         } catch {
             #expect(error.code == .invalidArgument)
         }
         do {
-            _ = try await client.call(CollectorAPI.records, CollectorAPI.RecordsRequest(records: [.sample(id: "ok"), .sample(id: "")]), as: CollectorAPI.RecordsResponse.self)
+            _ = try await client.call(CollectorAPI.records, CollectorAPI.RecordsRequest(records: [.sample(id: "ok"), .sample(id: "")]))
             Issue.record("a record without an id must be refused")
         } catch {
             #expect(error.code == .invalidArgument)
             #expect(error.message.contains("id"))
         }
-        let summary = try await client.call(CollectorAPI.summary, CollectorAPI.SummaryRequest(), as: Summary.self)
+        let summary = try await client.call(CollectorAPI.summary, CollectorAPI.SummaryRequest())
         #expect(summary.total.requests == 0, "a refused batch stores nothing, not even its valid records")
 
         let http = HTTPClient()
@@ -119,7 +119,7 @@ import TurnoutWire
         let client = try WireClient.forTesting([collector.wireTarget])
         defer { client.shutdown() }
         let records = (0..<20).map { RoutingRecord.sample(id: "d\($0)", route: $0 < 5 ? "strong" : "weak", cost: $0 < 5 ? 0.01 : 0.001) }
-        _ = try await client.call(CollectorAPI.records, CollectorAPI.RecordsRequest(records: records), as: CollectorAPI.RecordsResponse.self)
+        _ = try await client.call(CollectorAPI.records, CollectorAPI.RecordsRequest(records: records))
         let http = HTTPClient()
         defer { http.shutdown() }
         let summary = try await http.send(HTTPRequest(url: "\(collector.httpBase)/summary?minutes=60"))

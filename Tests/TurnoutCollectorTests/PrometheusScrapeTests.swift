@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TurnoutCollectorAPI
 import TurnoutHTTPClient
 import TurnoutRuntime
 import TurnoutTelemetry
@@ -19,7 +20,7 @@ import TurnoutWire
         registry.counter("turnout_dispatch_routes_total", help: "Routes.", labels: ["model": "weak-model"]).increment(by: 9)
         for instance in ["d-1", "d-2"] {
             let report = CollectorAPI.ReportRequest(service: "turnout-dispatcher", instance: instance, epoch: "e", sequence: 1, families: registry.snapshot())
-            _ = try await client.call(CollectorAPI.report, report, as: CollectorAPI.ReportResponse.self)
+            _ = try await client.call(CollectorAPI.report, report)
         }
 
         let prometheus = try PrometheusProcess.start(scraping: "127.0.0.1:\(collector.httpPort ?? 0)")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TurnoutCollector
+import TurnoutCollectorAPI
 import TurnoutRuntime
 import TurnoutTelemetry
 import TurnoutTestSupport
@@ -18,7 +19,7 @@ import TurnoutWire
     func storedCount(port: Int) async throws -> Int {
         let client = try WireClient.forTesting([HostPort(host: "127.0.0.1", port: UInt16(port))])
         defer { client.shutdown() }
-        return try await client.call(CollectorAPI.summary, CollectorAPI.SummaryRequest(), as: Summary.self).total.requests
+        return try await client.call(CollectorAPI.summary, CollectorAPI.SummaryRequest()).total.requests
     }
 
     @Test func recordsWaitForADownCollectorAndSurviveItsRestart() async throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TurnoutCollector
+import TurnoutCollectorAPI
 import TurnoutTelemetry
 import TurnoutTestSupport
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TurnoutDispatcher
+import TurnoutJSON
 import TurnoutRuntime
 import TurnoutWire
 

@@ -36,10 +36,9 @@ import TurnoutWire
         let client = try WireClient.forTesting([stack.dispatcher.wireTarget])
         defer { client.shutdown() }
         let auth = ["authorization": "Bearer \(DispatcherStack.apiKey)"]
-        let route = try await client.callRaw(DispatcherAPI.route, body: Array(#"{"model":"router-mf-1","prompt":"hello there"}"#.utf8), metadata: auth)
-        let decision = try #require(try JSONSerialization.jsonObject(with: Data(route)) as? [String: Any])
-        #expect(decision["route"] as? String == "weak")
-        let completion = try await client.callRaw(DispatcherAPI.complete, body: Array(DispatcherStack.chat("router-mf-0", "wire question").utf8), metadata: auth)
+        let decision = try await client.call(DispatcherAPI.route, RouteRequest(model: "router-mf-1", text: "hello there"), metadata: auth)
+        #expect(decision.route == "weak" && decision.router == "mf" && decision.threshold == 1 && !decision.defaultRoute)
+        let completion = try await client.call(DispatcherAPI.complete, try ChatRequest(body: Array(DispatcherStack.chat("router-mf-0", "wire question").utf8)), metadata: auth)
         let answer = try #require(try JSONSerialization.jsonObject(with: Data(completion)) as? [String: Any])
         #expect(answer["model"] as? String == DispatcherStack.strongName)
         for (body, metadata, code) in [
@@ -48,7 +47,7 @@ import TurnoutWire
             (DispatcherStack.chat("router-nope-0", "unknown router"), auth, .invalidArgument),
         ] as [(String, [String: String], StatusCode)] {
             do {
-                _ = try await client.callRaw(DispatcherAPI.complete, body: Array(body.utf8), metadata: metadata)
+                _ = try await client.unary(DispatcherAPI.complete.descriptor, body: Array(body.utf8), metadata: metadata)
                 Issue.record("\(body) must fail")
             } catch {
                 #expect(error.code == code, "\(error)")

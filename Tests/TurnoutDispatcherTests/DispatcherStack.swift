@@ -1,4 +1,5 @@
 import Foundation
+import TurnoutCollectorAPI
 import TurnoutHTTPClient
 import TurnoutRuntime
 import TurnoutStorage

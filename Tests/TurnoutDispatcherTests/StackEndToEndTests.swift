@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TurnoutHTTPClient
+import TurnoutLocalStack
 import TurnoutRuntime
 import TurnoutTelemetry
 import TurnoutTestSupport

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TurnoutEmbedder
+import TurnoutEmbedderAPI
 import TurnoutRuntime
 import TurnoutTestSupport
 import TurnoutTransport
@@ -19,7 +20,7 @@ import TurnoutWire
         let client = try WireClient.forTesting([embedder.wireTarget])
         defer { client.shutdown() }
         let texts = ["What is the capital of France?", "", "Write a Python function that reverses a linked list.", "What is the capital of France?"]
-        let reply = try await client.call(EmbedderAPI.embed, EmbedderAPI.EmbedRequest(texts: texts), as: EmbedderAPI.EmbedResponse.self)
+        let reply = try await client.call(EmbedderAPI.embed, EmbedderAPI.EmbedRequest(texts: texts))
         #expect(reply.model == "sentence-transformers/all-MiniLM-L6-v2")
         #expect(reply.dims == 384)
         #expect(reply.vectors.count == 4)
@@ -31,7 +32,7 @@ import TurnoutWire
         let singles = try await withThrowingTaskGroup(of: (Int, [Float]).self) { group in
             for (index, text) in texts.enumerated() {
                 group.addTask {
-                    (index, try await client.call(EmbedderAPI.embed, EmbedderAPI.EmbedRequest(texts: [text]), as: EmbedderAPI.EmbedResponse.self).vectors[0])
+                    (index, try await client.call(EmbedderAPI.embed, EmbedderAPI.EmbedRequest(texts: [text])).vectors[0])
                 }
             }
             return try await group.reduce(into: [Int: [Float]]()) { $0[$1.0] = $1.1 }
@@ -41,7 +42,7 @@ import TurnoutWire
             let cosine = zip(single, reply.vectors[index]).reduce(Float(0)) { $0 + $1.0 * $1.1 }
             #expect(cosine > 0.99999)
         }
-        let info = try await client.call(EmbedderAPI.info, EmptyMessage(), as: EmbedderAPI.InfoResponse.self)
+        let info = try await client.call(EmbedderAPI.info, EmptyMessage())
         #expect(info.cacheHits >= 4)
         #expect(info.backend == "local")
     }
@@ -62,7 +63,7 @@ import TurnoutWire
         defer { embedder.process.terminate() }
         let client = try WireClient.forTesting([embedder.wireTarget])
         defer { client.shutdown() }
-        let reply = try await client.call(EmbedderAPI.embed, EmbedderAPI.EmbedRequest(texts: ["still serving"]), as: EmbedderAPI.EmbedResponse.self)
+        let reply = try await client.call(EmbedderAPI.embed, EmbedderAPI.EmbedRequest(texts: ["still serving"]))
         #expect(reply.vectors.count == 1)
         #expect(embedder.process.logLines.contains { $0.contains("embedding cache was damaged") })
         let names = try FileManager.default.contentsOfDirectory(atPath: state.path)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TurnoutEmbedder
+import TurnoutEmbedderAPI
 import TurnoutHTTPClient
 import TurnoutTelemetry
 import TurnoutTestSupport

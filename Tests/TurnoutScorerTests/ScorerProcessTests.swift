@@ -3,6 +3,7 @@ import Testing
 import TurnoutRouting
 import TurnoutRuntime
 import TurnoutScorer
+import TurnoutScorerAPI
 import TurnoutTestSupport
 import TurnoutTransport
 import TurnoutWire
@@ -45,12 +46,12 @@ import TurnoutWire
         let client = try WireClient.forTesting([scorer.wireTarget])
         defer { client.shutdown() }
 
-        let strong = try await client.call(ScorerAPI.score, ScorerAPI.ScoreRequest(embedding: Self.axis(0), router: "cls", threshold: 0.5), as: ScorerAPI.ScoreResponse.self)
+        let strong = try await client.call(ScorerAPI.score, ScorerAPI.ScoreRequest(embedding: Self.axis(0), router: "cls", threshold: 0.5))
         #expect(abs(strong.winRate - first.winRate(for: Self.axis(0))) < 1e-9)
         #expect(strong.route == "strong")
-        let weak = try await client.call(ScorerAPI.score, ScorerAPI.ScoreRequest(embedding: Self.axis(1), router: "cls", threshold: 0.5), as: ScorerAPI.ScoreResponse.self)
+        let weak = try await client.call(ScorerAPI.score, ScorerAPI.ScoreRequest(embedding: Self.axis(1), router: "cls", threshold: 0.5))
         #expect(weak.route == "weak")
-        let calibrated = try await client.call(ScorerAPI.score, ScorerAPI.ScoreRequest(embedding: Self.axis(1), router: "cls", strongFraction: 0.3), as: ScorerAPI.ScoreResponse.self)
+        let calibrated = try await client.call(ScorerAPI.score, ScorerAPI.ScoreRequest(embedding: Self.axis(1), router: "cls", strongFraction: 0.3))
         #expect(calibrated.threshold == first.calibration["0.30"])
 
         for (request, code) in [
@@ -61,7 +62,7 @@ import TurnoutWire
             (ScorerAPI.ScoreRequest(text: "needs an embedder", router: "cls"), .failedPrecondition),
         ] {
             do {
-                _ = try await client.call(ScorerAPI.score, request, as: ScorerAPI.ScoreResponse.self)
+                _ = try await client.call(ScorerAPI.score, request)
                 Issue.record("\(request.router) must be refused")
             } catch {
                 #expect(error.code == code, "\(error)")
@@ -69,9 +70,9 @@ import TurnoutWire
         }
 
         // Bodies that are not a score request are refused with the field named.
-        for (body, fragment) in [("{\"embedding\":[1,\"x\"],\"router\":\"cls\"}", "invalid body"), ("{\"embedding\":[1]}", "router")] {
+        for (body, fragment) in [("{\"embedding\":[1,\"x\"],\"router\":\"cls\"}", "invalid Scorer/Score request"), ("{\"embedding\":[1]}", "router")] {
             do {
-                _ = try await client.callRaw(ScorerAPI.score, body: Array(body.utf8))
+                _ = try await client.unary(ScorerAPI.score.descriptor, body: Array(body.utf8))
                 Issue.record("\(body) must be refused")
             } catch {
                 #expect(error.code == .invalidArgument)
@@ -80,20 +81,20 @@ import TurnoutWire
         }
 
         // Replace the artifact in place: the new version is served without a restart.
-        let listed = try await client.call(ScorerAPI.routers, EmptyMessage(), as: ScorerAPI.RoutersResponse.self)
+        let listed = try await client.call(ScorerAPI.routers, EmptyMessage())
         let firstVersion = try #require(listed.routers.first { $0.name == "cls" }?.version)
         try Self.artifact(bias: 0.3).write(to: directory.appendingPathComponent("cls.json"))
         var secondVersion = firstVersion
         for _ in 0..<200 where secondVersion == firstVersion {
             try await Task.sleep(for: .milliseconds(50))
-            secondVersion = try await client.call(ScorerAPI.score, ScorerAPI.ScoreRequest(embedding: Self.axis(0), router: "cls"), as: ScorerAPI.ScoreResponse.self).routerVersion
+            secondVersion = try await client.call(ScorerAPI.score, ScorerAPI.ScoreRequest(embedding: Self.axis(0), router: "cls")).routerVersion
         }
         #expect(secondVersion != firstVersion)
 
         // A damaged replacement is rejected and the last good version keeps serving.
         try Data("{\"checksum\":\"00\",\"payload\":{}}".utf8).write(to: directory.appendingPathComponent("cls.json"))
         try await Task.sleep(for: .milliseconds(500))
-        let still = try await client.call(ScorerAPI.score, ScorerAPI.ScoreRequest(embedding: Self.axis(0), router: "cls"), as: ScorerAPI.ScoreResponse.self)
+        let still = try await client.call(ScorerAPI.score, ScorerAPI.ScoreRequest(embedding: Self.axis(0), router: "cls"))
         #expect(still.routerVersion == secondVersion)
         #expect(scorer.process.logLines.contains { $0.contains("previous version keeps serving") })
     }
@@ -109,20 +110,8 @@ import TurnoutWire
         defer { scorer.process.terminate() }
         let client = try WireClient.forTesting([scorer.wireTarget])
         defer { client.shutdown() }
-        let reply = try await client.call(ScorerAPI.score, ScorerAPI.ScoreRequest(text: "What is the capital of France?", router: "cls", threshold: 0.5), as: ScorerAPI.ScoreResponse.self)
+        let reply = try await client.call(ScorerAPI.score, ScorerAPI.ScoreRequest(text: "What is the capital of France?", router: "cls", threshold: 0.5))
         #expect((0...1).contains(reply.winRate))
         #expect(reply.route == (reply.winRate >= 0.5 ? "strong" : "weak"))
-    }
-}
-
-@Suite struct ScoreRequestCodingTests {
-    @Test func handWrittenRequestsParseBack() throws {
-        let request = ScorerAPI.ScoreRequest(embedding: [0.25, -1, 3.0e-7], router: "mf\n", threshold: 0.1159, strongFraction: nil)
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(request.encoded())) as? [String: Any])
-        #expect(object["router"] as? String == "mf\n")
-        #expect(object["threshold"] as? Double == 0.1159)
-        #expect(object["strong_fraction"] == nil)
-        let decoded = try JSONDecoder().decode(ScorerAPI.ScoreRequest.self, from: Data(request.encoded()))
-        #expect(decoded.embedding == request.embedding)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TurnoutRouting
 import TurnoutScorer
+import TurnoutScorerAPI
 import TurnoutTestSupport
 import TurnoutTransport
 import TurnoutWire
@@ -26,7 +27,7 @@ import TurnoutWire
             let direct = try WireClient.forTesting([replica.wireTarget])
             defer { direct.shutdown() }
             for probe in probes {
-                let reply = try await direct.call(ScorerAPI.score, ScorerAPI.ScoreRequest(embedding: probe, router: "cls", threshold: 0.5), as: ScorerAPI.ScoreResponse.self)
+                let reply = try await direct.call(ScorerAPI.score, ScorerAPI.ScoreRequest(embedding: probe, router: "cls", threshold: 0.5))
                 #expect(abs(reply.winRate - artifact.winRate(for: probe)) < 1e-12)
             }
         }
@@ -43,7 +44,7 @@ import TurnoutWire
                     for call in 0..<60 {
                         let probe = probes[(worker + call) % probes.count]
                         do {
-                            let reply = try await client.call(ScorerAPI.score, ScorerAPI.ScoreRequest(embedding: probe, router: "cls", threshold: 0.5), as: ScorerAPI.ScoreResponse.self)
+                            let reply = try await client.call(ScorerAPI.score, ScorerAPI.ScoreRequest(embedding: probe, router: "cls", threshold: 0.5))
                             if abs(reply.winRate - artifact.winRate(for: probe)) > 1e-12 { failures.increment() }
                         } catch {
                             failures.increment()

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TurnoutRouting
 import TurnoutScorer
+import TurnoutScorerAPI
 import TurnoutTestSupport
 import TurnoutTransport
 import TurnoutWire
@@ -51,7 +52,7 @@ import TurnoutWire
         let client = try WireClient.forTesting([scorer.wireTarget])
         defer { client.shutdown() }
 
-        let listed = try await client.call(ScorerAPI.routers, EmptyMessage(), as: ScorerAPI.RoutersResponse.self)
+        let listed = try await client.call(ScorerAPI.routers, EmptyMessage())
         #expect(listed.routers.map(\.name) == ["sw"])
         #expect(listed.routers.first?.kind == "sw_ranking")
         #expect(listed.routers.first?.trainingBattles == 800)
@@ -61,7 +62,7 @@ import TurnoutWire
         var rates: [Double] = []
         for cluster in 0..<6 {
             let query = battles.near(cluster)
-            let reply = try await client.call(ScorerAPI.score, ScorerAPI.ScoreRequest(embedding: query, router: "sw", strongFraction: 0.5), as: ScorerAPI.ScoreResponse.self)
+            let reply = try await client.call(ScorerAPI.score, ScorerAPI.ScoreRequest(embedding: query, router: "sw", strongFraction: 0.5))
             #expect(abs(reply.winRate - artifact.winRate(for: query)) < 1e-9)
             #expect(abs(reply.winRate - exact.winRate(for: query)) < 1e-3)
             #expect(reply.threshold == artifact.calibration["0.50"])
@@ -89,11 +90,11 @@ import TurnoutWire
         defer { scorer.process.terminate() }
         let client = try WireClient.forTesting([scorer.wireTarget])
         defer { client.shutdown() }
-        let listed = try await client.call(ScorerAPI.routers, EmptyMessage(), as: ScorerAPI.RoutersResponse.self)
+        let listed = try await client.call(ScorerAPI.routers, EmptyMessage())
         #expect(listed.routers.first?.similarityPass == "int2")
         for cluster in 0..<6 {
             let query = battles.near(cluster)
-            let reply = try await client.call(ScorerAPI.score, ScorerAPI.ScoreRequest(embedding: query, router: "sw", threshold: 0.5), as: ScorerAPI.ScoreResponse.self)
+            let reply = try await client.call(ScorerAPI.score, ScorerAPI.ScoreRequest(embedding: query, router: "sw", threshold: 0.5))
             #expect(abs(reply.winRate - exact.winRate(for: query)) < 3e-3)
         }
     }

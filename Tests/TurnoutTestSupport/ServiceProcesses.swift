@@ -1,4 +1,5 @@
 import Foundation
+import TurnoutCollectorAPI
 import TurnoutRuntime
 import TurnoutTelemetry
 import TurnoutTransport

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import TurnoutDiagnostics
 import TurnoutRuntime
 import TurnoutTestSupport
 import TurnoutTransport
@@ -23,7 +24,7 @@ import TurnoutWire
                     for _ in 0..<60 {
                         do {
                             let reply = try await client.call(
-                                EchoService.sleep, EchoService.SleepRequest(ms: 5), as: EchoService.SleepResponse.self,
+                                EchoService.sleep, EchoService.SleepRequest(ms: 5),
                                 deadline: .after(.seconds(10)))
                             pids.withLock { $0[reply.pid, default: 0] += 1 }
                             completed.increment()
@@ -62,17 +63,17 @@ import TurnoutWire
             var registry = HandlerRegistry()
             registry.register(Probe.relay) { (_: EmptyMessage, _: CallContext) async throws -> Probe.Remaining in
                 try await Task.sleep(for: .milliseconds(100))
-                return try await downstreamClient.call(Probe.remaining, EmptyMessage(), as: Probe.Remaining.self)
+                return try await downstreamClient.call(Probe.remaining, EmptyMessage())
             }
             return registry
         }())
         let client = try WireClient.forTesting([upstream.target])
-        let seen = try await client.call(Probe.relay, EmptyMessage(), as: Probe.Remaining.self, deadline: .after(.milliseconds(8000)))
+        let seen = try await client.call(Probe.relay, EmptyMessage(), deadline: .after(.milliseconds(8000)))
         // 8000 ms at the first hop, minus the 100 ms the relay spent before calling on.
         #expect(seen.ms > 0)
         #expect(seen.ms <= 7910)
         // Without a deadline of its own, the downstream call carries none.
-        let direct = try await downstreamClient.call(Probe.remaining, EmptyMessage(), as: Probe.Remaining.self)
+        let direct = try await downstreamClient.call(Probe.remaining, EmptyMessage())
         #expect(direct.ms == -1)
         client.shutdown()
         downstreamClient.shutdown()
@@ -84,7 +85,7 @@ import TurnoutWire
         let calls = TestCounter()
         var registry = HandlerRegistry()
         for idempotent in [true, false] {
-            let method = MethodDescriptor(service: "Flaky", method: idempotent ? "Safe" : "Unsafe", idempotent: idempotent)
+            let method = RPCMethod<EmptyMessage, EmptyMessage>(service: "Flaky", method: idempotent ? "Safe" : "Unsafe", idempotent: idempotent)
             registry.register(method) { (_: EmptyMessage, _: CallContext) async throws -> EmptyMessage in
                 calls.increment()
                 throw RPCError(.unavailable, "overloaded")
@@ -93,11 +94,11 @@ import TurnoutWire
         let server = try InProcessServer(registry: registry)
         let client = try WireClient.forTesting([server.target]) { $0.maxAttempts = 3 }
         await #expect(throws: RPCError.self) {
-            try await client.call(MethodDescriptor(service: "Flaky", method: "Unsafe", idempotent: false), EmptyMessage(), as: EmptyMessage.self)
+            try await client.call(RPCMethod<EmptyMessage, EmptyMessage>(service: "Flaky", method: "Unsafe", idempotent: false), EmptyMessage())
         }
         #expect(calls.value == 1)
         await #expect(throws: RPCError.self) {
-            try await client.call(MethodDescriptor(service: "Flaky", method: "Safe", idempotent: true), EmptyMessage(), as: EmptyMessage.self)
+            try await client.call(RPCMethod<EmptyMessage, EmptyMessage>(service: "Flaky", method: "Safe", idempotent: true), EmptyMessage())
         }
         #expect(calls.value == 1 + 3)
         client.shutdown()
@@ -107,7 +108,7 @@ import TurnoutWire
     @Test func nonRetryableStatusesAreNotRetried() async throws {
         let calls = TestCounter()
         var registry = HandlerRegistry()
-        let method = MethodDescriptor(service: "Strict", method: "Check", idempotent: true)
+        let method = RPCMethod<EmptyMessage, EmptyMessage>(service: "Strict", method: "Check", idempotent: true)
         registry.register(method) { (_: EmptyMessage, _: CallContext) async throws -> EmptyMessage in
             calls.increment()
             throw RPCError(.invalidArgument, "bad")
@@ -115,7 +116,7 @@ import TurnoutWire
         let server = try InProcessServer(registry: registry)
         let client = try WireClient.forTesting([server.target])
         do {
-            _ = try await client.call(method, EmptyMessage(), as: EmptyMessage.self)
+            _ = try await client.call(method, EmptyMessage())
             Issue.record("call should fail")
         } catch {
             #expect(error.code == .invalidArgument)
@@ -136,7 +137,7 @@ import TurnoutWire
         let started = ContinuousClock.now
         for _ in 0..<200 {
             do {
-                _ = try await client.callRaw(MethodDescriptor(service: "Echo", method: "Echo", idempotent: false), body: Array("{}".utf8))
+                _ = try await client.unary(MethodDescriptor(service: "Echo", method: "Echo", idempotent: false), body: Array("{}".utf8))
             } catch {
                 #expect(error.code == .unavailable)
                 failures += 1
@@ -152,8 +153,10 @@ import TurnoutWire
     }
 
     @Test func endpointsFollowReResolution() async throws {
-        let first = try InProcessServer(registry: ServerBadInputTests.registry())
-        let second = try InProcessServer(registry: ServerBadInputTests.registry())
+        let firstCalls = TestCounter()
+        let secondCalls = TestCounter()
+        let first = try InProcessServer(registry: ServerBadInputTests.registry(counter: firstCalls))
+        let second = try InProcessServer(registry: ServerBadInputTests.registry(counter: secondCalls))
         let firstAddresses = try SocketAddress.resolve(first.target)
         let bothAddresses = firstAddresses + (try SocketAddress.resolve(second.target))
         let answer = Locked<[SocketAddress]>(firstAddresses)
@@ -161,16 +164,27 @@ import TurnoutWire
             configuration.resolveInterval = .milliseconds(50)
             configuration.resolver = { _ in answer.withLock { $0 } }
         }
-        #expect(client.endpointAddresses == firstAddresses.map(\.description))
+        func count() async throws {
+            _ = try await client.unary(ServerBadInputTests.counted.descriptor, body: Array("{}".utf8))
+        }
+        for _ in 0..<20 { try await count() }
+        #expect(firstCalls.value == 20 && secondCalls.value == 0, "only the first address is resolved yet")
         answer.withLock { $0 = bothAddresses }
-        try await waitUntil(timeout: .seconds(30)) { client.endpointAddresses.count == 2 }
+        try await waitUntil(timeout: .seconds(30)) {
+            try? await count()
+            return secondCalls.value > 0
+        }
         let secondOnly = try SocketAddress.resolve(second.target)
         answer.withLock { $0 = secondOnly }
-        try await waitUntil(timeout: .seconds(30)) { client.endpointAddresses == secondOnly.map(\.description) }
+        // Once the first address is dropped, every call reaches the second server.
+        try await waitUntil(timeout: .seconds(30)) {
+            let before = firstCalls.value
+            for _ in 0..<10 { try? await count() }
+            return firstCalls.value == before
+        }
         await first.stop()
-        // Every call now reaches the second server, although the first is gone.
         for _ in 0..<20 {
-            _ = try await client.callRaw(EchoService.echo, body: Array("{}".utf8))
+            _ = try await client.call(EchoService.echo, Array("{}".utf8))
         }
         client.shutdown()
         await second.stop()
@@ -182,13 +196,13 @@ import TurnoutWire
         let client = try WireClient.forTesting([server.target]) { $0.maxFrameSize = 128 }
         let body = Array(("{\"pad\":\"" + String(repeating: "y", count: 200) + "\"}").utf8)
         do {
-            _ = try await client.callRaw(EchoService.echo, body: body)
+            _ = try await client.call(EchoService.echo, body)
             Issue.record("call should fail")
         } catch {
             #expect(error.code == .resourceExhausted)
             #expect(error.message.contains("frame limit of 128"))
         }
-        _ = try await client.callRaw(MethodDescriptor(service: "Test", method: "Count", idempotent: true), body: Array("{}".utf8))
+        _ = try await client.unary(MethodDescriptor(service: "Test", method: "Count", idempotent: true), body: Array("{}".utf8))
         #expect(calls.value == 1)
         client.shutdown()
         await server.stop()
@@ -199,7 +213,7 @@ import TurnoutWire
         let client = try WireClient.forTesting([server.target])
         let started = ContinuousClock.now
         do {
-            _ = try await client.call(EchoService.sleep, EchoService.SleepRequest(ms: 30_000), as: EchoService.SleepResponse.self, deadline: .after(.milliseconds(100)))
+            _ = try await client.call(EchoService.sleep, EchoService.SleepRequest(ms: 30_000), deadline: .after(.milliseconds(100)))
             Issue.record("call should time out")
         } catch {
             #expect(error.code == .deadlineExceeded)
@@ -207,7 +221,7 @@ import TurnoutWire
         // The call ends at its deadline, long before the 30 s handler would answer.
         #expect(ContinuousClock.now - started < .seconds(15))
         let task = Task {
-            try await client.call(EchoService.sleep, EchoService.SleepRequest(ms: 30_000), as: EchoService.SleepResponse.self)
+            try await client.call(EchoService.sleep, EchoService.SleepRequest(ms: 30_000))
         }
         try await Task.sleep(for: .milliseconds(50))
         task.cancel()
@@ -224,7 +238,7 @@ import TurnoutWire
     @Test func noReachableEndpointIsUnavailable() async throws {
         let client = try WireClient.forTesting([HostPort(host: "127.0.0.1", port: 1)]) { $0.maxAttempts = 2 }
         do {
-            _ = try await client.callRaw(EchoService.echo, body: Array("{}".utf8))
+            _ = try await client.call(EchoService.echo, Array("{}".utf8))
             Issue.record("call should fail")
         } catch {
             #expect(error.code == .unavailable)
@@ -235,8 +249,8 @@ import TurnoutWire
 }
 
 enum Probe {
-    static let remaining = MethodDescriptor(service: "Probe", method: "Remaining", idempotent: true)
-    static let relay = MethodDescriptor(service: "Probe", method: "Relay", idempotent: true)
+    static let remaining = RPCMethod<EmptyMessage, Remaining>(service: "Probe", method: "Remaining", idempotent: true)
+    static let relay = RPCMethod<EmptyMessage, Remaining>(service: "Probe", method: "Relay", idempotent: true)
 
     struct Remaining: Codable, Sendable {
         var ms: Int64

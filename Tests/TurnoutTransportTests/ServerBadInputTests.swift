@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import TurnoutDiagnostics
 import TurnoutRuntime
 import TurnoutTestSupport
 import TurnoutTransport
@@ -8,12 +9,13 @@ import TurnoutWire
 
 /// Every kind of bad input a server can receive, each sent over a real socket.
 @Suite struct ServerBadInputTests {
+    static let counted = RPCMethod<EmptyMessage, EmptyMessage>(service: "Test", method: "Count", idempotent: true)
+
     /// Echo, Sleep, and a counter of handler runs.
     static func registry(counter: TestCounter? = nil) -> HandlerRegistry {
         var registry = HandlerRegistry()
         EchoService.register(in: &registry, pid: getpid())
-        let counted = MethodDescriptor(service: "Test", method: "Count", idempotent: true)
-        registry.register(counted) { (_: EmptyMessage, _: CallContext) async throws -> EmptyMessage in
+        registry.register(counted) { _, _ in
             counter?.increment()
             return EmptyMessage()
         }
@@ -97,7 +99,7 @@ import TurnoutWire
         for _ in 0..<1000 { idle.append(try RawWireConnection(port: server.port)) }
         try await waitUntil(timeout: .seconds(10)) { server.server.connectionCount == 1000 }
         let client = try WireClient.forTesting([server.target])
-        let reply = try await client.callRaw(EchoService.echo, body: Array("{\"n\":1}".utf8), deadline: .after(.seconds(2)))
+        let reply = try await client.call(EchoService.echo, Array("{\"n\":1}".utf8), deadline: .after(.seconds(2)))
         #expect(String(decoding: reply, as: UTF8.self) == "{\"n\":1}")
         client.shutdown()
         idle.removeAll()

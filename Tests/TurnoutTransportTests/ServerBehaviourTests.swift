@@ -56,7 +56,7 @@ import TurnoutWire
     @Test func aConnectionOverItsInFlightLimitStopsBeingReadUntilItDrains() async throws {
         let running = TestCounter()
         var registry = HandlerRegistry()
-        let slow = MethodDescriptor(service: "Test", method: "Slow", idempotent: true)
+        let slow = RPCMethod<EmptyMessage, EmptyMessage>(service: "Test", method: "Slow", idempotent: true)
         registry.register(slow) { (_: EmptyMessage, _: CallContext) async throws -> EmptyMessage in
             running.increment()
             try await Task.sleep(for: .milliseconds(20))
@@ -86,7 +86,7 @@ import TurnoutWire
         try await slow.send(RequestEnvelope(id: 1, method: "Echo/Sleep", body: Array("{\"ms\":2000}".utf8)))
         let client = try WireClient.forTesting([server.target])
         for _ in 0..<20 {
-            let status = try await client.call(.healthCheck, HealthCheckRequest(), as: HealthCheckResponse.self)
+            let status = try await client.call(HealthAPI.check, HealthCheckRequest())
             #expect(status.status == .serving)
         }
         // The sleeping call is still in flight: health checks did not wait for it.

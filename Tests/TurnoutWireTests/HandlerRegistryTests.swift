@@ -15,9 +15,13 @@ private struct Leaky: Error {
 }
 
 @Suite struct HandlerRegistryTests {
-    private static let add = MethodDescriptor(service: "Math", method: "Add", idempotent: true)
-    private static let fail = MethodDescriptor(service: "Math", method: "Fail", idempotent: false)
-    private static let crash = MethodDescriptor(service: "Math", method: "Crash", idempotent: false)
+    private static let add = RPCMethod<AddRequest, AddResponse>(service: "Math", method: "Add", idempotent: true)
+    private static let fail = RPCMethod<EmptyMessage, EmptyMessage>(service: "Math", method: "Fail", idempotent: false)
+    private static let crash = RPCMethod<EmptyMessage, EmptyMessage>(service: "Math", method: "Crash", idempotent: false)
+    /// A method whose codec refuses every request: the handler must never run.
+    private static let strict = RPCMethod(MethodDescriptor(service: "Math", method: "Strict", idempotent: true),
+                                          request: MessageCodec<EmptyMessage>(encode: { _ in [] }, decode: { _ throws(RPCError) in throw RPCError(.invalidArgument, "strict codec refuses") }),
+                                          response: MessageCodec<EmptyMessage>.json)
 
     private func registry() -> HandlerRegistry {
         var registry = HandlerRegistry()
@@ -29,6 +33,10 @@ private struct Leaky: Error {
         }
         registry.register(Self.crash) { (_: EmptyMessage, _: CallContext) async throws -> EmptyMessage in
             throw Leaky()
+        }
+        registry.register(Self.strict) { _, _ in
+            Issue.record("a request the codec refused reached the handler")
+            return EmptyMessage()
         }
         return registry
     }
@@ -52,6 +60,12 @@ private struct Leaky: Error {
         let wrongType = try await invoke(registry(), "Math/Add", "{\"a\":2,\"b\":\"x\"}")
         #expect(wrongType.code == .invalidArgument)
         #expect(wrongType.message.contains("field \"b\""))
+    }
+
+    @Test func theMethodsCodecDecidesWhatReachesTheHandler() async throws {
+        let outcome = try await invoke(registry(), "Math/Strict", "{}")
+        #expect(outcome.code == .invalidArgument)
+        #expect(outcome.message == "strict codec refuses")
     }
 
     @Test func thrownRPCErrorsKeepTheirCode() async throws {
@@ -84,7 +98,7 @@ private struct Leaky: Error {
     @Test func reflectionListsEveryMethod() async throws {
         let outcome = try await invoke(registry(), "Reflection/List", "{}")
         let list = try WireCoding.decode(ReflectionListResponse.self, from: outcome.body)
-        #expect(list.methods.map(\.name) == ["Health/Check", "Math/Add", "Math/Crash", "Math/Fail", "Reflection/List"])
+        #expect(list.methods.map(\.name) == ["Health/Check", "Math/Add", "Math/Crash", "Math/Fail", "Math/Strict", "Reflection/List"])
         #expect(list.methods.first { $0.name == "Math/Fail" }?.idempotent == false)
         #expect(list.services == ["Health", "Math", "Reflection"])
     }

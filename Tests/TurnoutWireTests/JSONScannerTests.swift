@@ -1,4 +1,5 @@
 import Testing
+import TurnoutJSON
 import TurnoutWire
 
 @Suite struct JSONScannerTests {

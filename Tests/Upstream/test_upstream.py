@@ -5,7 +5,7 @@ It exists because real upstream models cannot run here. It answers, streams slow
 fails with 5xx or 429, closes mid-stream or returns garbage, as the test asks:
 
   POST /control   {"mode": "...", "count": N, "delay_ms": D, "retry_after": S}
-      mode: ok | fail500 | rate429 | stall | garbage | close_mid_stream | slow_stream
+      mode: ok | fail500 | rate429 | reject400 | stall | garbage | close_mid_stream | slow_stream
       count: how many requests get the mode before it reverts to ok (default: all)
   GET  /stats     {"requests": {path: n}, "last_headers": {...}, "last_body": {...}}
   POST /v1/embeddings         deterministic unit vectors (--dims, default 8)
@@ -117,6 +117,10 @@ def make_handler(state):
             if mode == "rate429":
                 headers = [("Retry-After", str(retry_after))] if retry_after is not None else []
                 self._json(429, {"error": {"message": "rate limited", "type": "rate_limit_error"}}, headers)
+                return
+            if mode == "reject400":
+                self._json(400, {"error": {"message": "This model's maximum context length is 8192 tokens", "type": "invalid_request_error",
+                                           "param": "messages", "code": "context_length_exceeded"}})
                 return
             if mode == "stall":
                 time.sleep(30)

@@ -1,4 +1,5 @@
 import Foundation
+import TurnoutJSON
 import TurnoutRuntime
 import TurnoutTelemetry
 import TurnoutTransport
@@ -41,7 +42,7 @@ enum CallCommand {
             let client = try WireClient(configuration: configuration, logger: Logger(service: "turnout", minimumLevel: .error))
             defer { client.shutdown() }
             let method = MethodDescriptor(service: String(parts[0]), method: String(parts[1]), idempotent: false)
-            let response = try await client.callRaw(method, body: body, metadata: metadata, deadline: .after(try options.duration("timeout")))
+            let response = try await client.unary(method, body: body, metadata: metadata, deadline: .after(try options.duration("timeout")))
             print(String(decoding: response, as: UTF8.self))
             return 0
         } catch {

@@ -1,4 +1,5 @@
 import Glibc
+import TurnoutDiagnostics
 import TurnoutRuntime
 import TurnoutWire
 

@@ -1,5 +1,5 @@
 import Foundation
-import TurnoutEmbedder
+import TurnoutEmbedderAPI
 import TurnoutEmbedding
 import TurnoutRuntime
 import TurnoutTelemetry
@@ -59,8 +59,7 @@ enum EmbedCommand {
         let client = try WireClient(configuration: configuration, logger: Logger(service: "turnout", minimumLevel: .error))
         defer { client.shutdown() }
         do {
-            let response = try await client.call(EmbedderAPI.embed, EmbedderAPI.EmbedRequest(texts: options.positional),
-                                                 as: EmbedderAPI.EmbedResponse.self, deadline: .after(.seconds(30)))
+            let response = try await EmbedderClient(client).embed(EmbedderAPI.EmbedRequest(texts: options.positional), deadline: .after(.seconds(30)))
             return Output(model: response.model, dims: response.dims, source: "service \(options.string("target") ?? "")", vectors: response.vectors)
         } catch {
             // Nothing listening: the caller computes in-process. Anything else is a real answer.

@@ -28,8 +28,7 @@ enum HealthCommand {
             defer { client.shutdown() }
             let service = options.string("service") ?? ""
             let response = try await client.call(
-                .healthCheck, HealthCheckRequest(service: service.isEmpty ? nil : service),
-                as: HealthCheckResponse.self, deadline: .after(timeout))
+                HealthAPI.check, HealthCheckRequest(service: service.isEmpty ? nil : service), deadline: .after(timeout))
             print(response.status.rawValue)
             return response.status == .serving ? 0 : 1
         } catch {

@@ -1,5 +1,6 @@
 import Dispatch
 import Synchronization
+import TurnoutJSON
 import TurnoutTelemetry
 import TurnoutWire
 
@@ -59,7 +60,6 @@ public final class HTTPServer: Sendable {
     }
 
     public var localAddress: SocketAddress? { host.localAddress }
-    public var connectionCount: Int { host.connectionCount }
     public var isDraining: Bool { draining.load(ordering: .acquiring) }
 
     public func start() throws(TransportError) {

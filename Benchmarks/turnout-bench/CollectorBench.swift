@@ -1,4 +1,5 @@
 import Foundation
+import TurnoutCollectorAPI
 import TurnoutRuntime
 import TurnoutTelemetry
 import TurnoutTransport
@@ -70,8 +71,8 @@ enum CollectorBench {
                             while true {
                                 let index = next.take()
                                 guard index < payloads.count else { return stored }
-                                let reply = try await client.callRaw(CollectorAPI.records, body: payloads[index])
-                                stored += try WireCoding.decode(CollectorAPI.RecordsResponse.self, from: reply).stored
+                                let reply = try await client.unary(CollectorAPI.records.descriptor, body: payloads[index])
+                                stored += try CollectorAPI.records.response.decode(reply).stored
                             }
                         }
                     }

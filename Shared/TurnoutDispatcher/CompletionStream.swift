@@ -1,5 +1,4 @@
-import TurnoutTransport
-import TurnoutWire
+import TurnoutJSON
 
 /// Relays an upstream's server-sent events to the client as they arrive.
 ///
@@ -7,19 +6,18 @@ import TurnoutWire
 /// user sees the route). The usage chunk the dispatcher asked for is read for the record and
 /// passed on only if the client asked for it too. A stream that breaks, or ends without
 /// `[DONE]`, ends with an error event in OpenAI's shape: never a silent, truncated success.
-struct StreamRelay: Sendable {
+///
+/// It knows nothing of HTTP: whoever consumes it passes a `write` that sends bytes on and
+/// says whether the client is still there.
+public struct CompletionStream: Sendable {
     let reply: UpstreamReply
     let clientWantsUsage: Bool
     let recorder: DispatchRecorder
     let outcome: DispatchOutcome
 
-    func response(headers: [(name: String, value: String)]) -> HTTPServerResponse {
-        let relay = self
-        return HTTPServerResponse(status: 200, headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")] + headers,
-                                  body: .stream { writer in await relay.run(writer) })
-    }
-
-    private func run(_ writer: HTTPBodyWriter) async {
+    /// Relays every event through `write` (whole `data: ...\n\n` events), then records the
+    /// request. Stops early, and records 499, when `write` returns false.
+    public func relay(_ write: (_ bytes: [UInt8]) -> Bool) async {
         defer { reply.slot.release() }
         var outcome = outcome
         var parser = ServerSentEventParser()
@@ -36,7 +34,7 @@ struct StreamRelay: Sendable {
                 for event in parser.feed(chunk) {
                     if event == "[DONE]" {
                         sawDone = true
-                        writer.write("data: [DONE]\n\n")
+                        _ = write(Array("data: [DONE]\n\n".utf8))
                         break streaming
                     }
                     guard let members = try? JSONObjectMembers(Array(event.utf8)) else {
@@ -45,7 +43,7 @@ struct StreamRelay: Sendable {
                     }
                     if members["error"] != nil {
                         // The upstream's own error event, passed on as it is.
-                        writer.write("data: \(event)\n\n")
+                        _ = write(Array("data: \(event)\n\n".utf8))
                         outcome.status = 502
                         break streaming
                     }
@@ -55,7 +53,7 @@ struct StreamRelay: Sendable {
                     var bytes = Array("data: ".utf8)
                     bytes.append(contentsOf: members.replacing([("model", model)]))
                     bytes.append(contentsOf: [0x0A, 0x0A])
-                    guard writer.write(bytes) else {
+                    guard write(bytes) else {
                         failure = OpenAIError(status: 499, message: "the client went away", type: "client_closed")
                         break streaming
                     }
@@ -69,7 +67,7 @@ struct StreamRelay: Sendable {
         }
         if let failure {
             outcome.status = failure.status
-            if failure.status != 499 { writer.write(failure.event) }
+            if failure.status != 499 { _ = write(failure.event) }
         }
         recorder.finish(outcome)
     }

@@ -1,12 +1,6 @@
-import TurnoutWire
-
-/// The embedding service's methods and messages.
-public enum EmbedderAPI {
-    public static let embed = MethodDescriptor(service: "Embedder", method: "Embed", idempotent: true)
-    public static let info = MethodDescriptor(service: "Embedder", method: "Info", idempotent: true)
-
+extension EmbedderAPI {
     /// `Embedder/Embed` request: texts to embed; `model`, when given, must be the one served.
-    public struct EmbedRequest: Codable, Sendable {
+    public struct EmbedRequest: Codable, Sendable, Equatable {
         public var texts: [String]
         public var model: String?
 
@@ -17,7 +11,7 @@ public enum EmbedderAPI {
     }
 
     /// Unit-length vectors in request order.
-    public struct EmbedResponse: Codable, Sendable {
+    public struct EmbedResponse: Codable, Sendable, Equatable {
         public var model: String
         public var dims: Int
         public var vectors: [[Float]]
@@ -30,7 +24,7 @@ public enum EmbedderAPI {
     }
 
     /// `Embedder/Info`: what this instance serves, its limits and its cache.
-    public struct InfoResponse: Codable, Sendable {
+    public struct InfoResponse: Codable, Sendable, Equatable {
         public var model: String
         public var dims: Int
         public var backend: String
@@ -39,6 +33,17 @@ public enum EmbedderAPI {
         public var cacheHits: Int
         public var cacheMisses: Int
         public var cacheEntries: Int
+
+        public init(model: String, dims: Int, backend: String, maxTexts: Int, maxTotalBytes: Int, cacheHits: Int, cacheMisses: Int, cacheEntries: Int) {
+            self.model = model
+            self.dims = dims
+            self.backend = backend
+            self.maxTexts = maxTexts
+            self.maxTotalBytes = maxTotalBytes
+            self.cacheHits = cacheHits
+            self.cacheMisses = cacheMisses
+            self.cacheEntries = cacheEntries
+        }
 
         enum CodingKeys: String, CodingKey {
             case model, dims, backend

@@ -1,14 +1,19 @@
 import Foundation
-import TurnoutRuntime
 
-/// One `turnout <name>` command.
-struct Subcommand: Sendable {
-    let name: String
-    let summary: String
-    let run: @Sendable ([String]) async -> Int32
+/// One `turnout <name>` command, for the command-line tools' subcommand tables.
+public struct Subcommand: Sendable {
+    public let name: String
+    public let summary: String
+    public let run: @Sendable ([String]) async -> Int32
+
+    public init(name: String, summary: String, run: @escaping @Sendable ([String]) async -> Int32) {
+        self.name = name
+        self.summary = summary
+        self.run = run
+    }
 
     /// Runs the subcommand named by the first argument, or prints the overview.
-    static func dispatch(_ arguments: [String], among subcommands: [Subcommand], toolName: String, summary: String) async -> Int32 {
+    public static func dispatch(_ arguments: [String], among subcommands: [Subcommand], toolName: String, summary: String) async -> Int32 {
         guard let first = arguments.first, first != "--help", first != "-h", first != "help" else {
             if arguments.count > 1, let named = subcommands.first(where: { $0.name == arguments[1] }) {
                 return await named.run(["--help"])
@@ -35,6 +40,6 @@ struct Subcommand: Sendable {
 }
 
 /// Writes a line to standard error.
-func printError(_ message: String) {
+public func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))
 }

@@ -4,8 +4,9 @@ import TurnoutWire
 /// answering. Used by `turnout bench wire`, by load and failure tests, and by operators
 /// checking that a network path carries the protocol end to end.
 public enum EchoService {
-    public static let echo = MethodDescriptor(service: "Echo", method: "Echo", idempotent: true)
-    public static let sleep = MethodDescriptor(service: "Echo", method: "Sleep", idempotent: true)
+    /// The body back as it came.
+    public static let echo = RPCMethod(MethodDescriptor(service: "Echo", method: "Echo", idempotent: true), request: .rawJSON, response: .rawJSON)
+    public static let sleep = RPCMethod<SleepRequest, SleepResponse>(service: "Echo", method: "Sleep", idempotent: true)
 
     public struct SleepRequest: Codable, Sendable {
         public var ms: Int
@@ -23,8 +24,8 @@ public enum EchoService {
 
     /// Adds both methods to `registry`.
     public static func register(in registry: inout HandlerRegistry, pid: Int32) {
-        registry.registerRaw(echo) { body, _ in body }
-        registry.register(sleep) { (request: SleepRequest, _: CallContext) async throws -> SleepResponse in
+        registry.register(echo) { body, _ in body }
+        registry.register(sleep) { request, _ in
             guard (0...60_000).contains(request.ms) else {
                 throw RPCError(.invalidArgument, "ms must be within 0...60000, got \(request.ms)")
             }

@@ -1,13 +1,6 @@
-import TurnoutWire
+import TurnoutTelemetry
 
-/// The collector's wire methods and messages, shared by every service that reports to it.
-public enum CollectorAPI {
-    /// A service's metric snapshot. Idempotent: a resent report carries the same sequence number.
-    public static let report = MethodDescriptor(service: "Metrics", method: "Report", idempotent: true)
-    /// A batch of routing records. Idempotent: records are keyed by id.
-    public static let records = MethodDescriptor(service: "Metrics", method: "Records", idempotent: true)
-    public static let summary = MethodDescriptor(service: "Collector", method: "Summary", idempotent: true)
-
+extension CollectorAPI {
     public struct ReportRequest: Codable, Sendable {
         public var service: String
         public var instance: String

@@ -45,18 +45,3 @@ enum BenchSupport {
         }.joined(separator: "\n")
     }
 }
-
-/// `turnout bench <what>`.
-enum BenchCommand {
-    static let subcommand = Subcommand(name: "bench", summary: "Run a benchmark: wire, collector, embed, scorer, dispatch") { arguments in
-        let benches: [Subcommand] = [
-            Subcommand(name: "wire", summary: "Echo round trips over loopback, against Redis", run: WireBench.run),
-            Subcommand(name: "collector", summary: "Routing records ingested per second, durably", run: CollectorBench.run),
-            Subcommand(name: "embed", summary: "The native encoder and the embedding service", run: EmbedBench.run),
-            Subcommand(name: "scorer", summary: "Routers per query and the scoring service", run: ScorerBench.run),
-            Subcommand(name: "dispatch", summary: "What the dispatcher adds over calling the upstream directly", run: DispatchBench.run),
-        ]
-        return await Subcommand.dispatch(arguments, among: benches, toolName: "turnout bench",
-                                         summary: "Benchmarks (build with -c release). Each prints a table, or JSON with --json.")
-    }
-}

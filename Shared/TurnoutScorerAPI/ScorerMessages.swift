@@ -1,13 +1,7 @@
-import TurnoutWire
-
-/// The scoring service's methods and messages.
-public enum ScorerAPI {
-    public static let score = MethodDescriptor(service: "Scorer", method: "Score", idempotent: true)
-    public static let routers = MethodDescriptor(service: "Scorer", method: "Routers", idempotent: true)
-
+extension ScorerAPI {
     /// Give `embedding`, or `text` for the scorer to embed; then `threshold`, or `strong_fraction`
     /// for the threshold calibrated with the artifact, or neither for the router's 30% default.
-    public struct ScoreRequest: Codable, Sendable {
+    public struct ScoreRequest: Codable, Sendable, Equatable {
         public var embedding: [Float]?
         public var text: String?
         public var router: String
@@ -28,7 +22,7 @@ public enum ScorerAPI {
         }
     }
 
-    public struct ScoreResponse: Codable, Sendable {
+    public struct ScoreResponse: Codable, Sendable, Equatable {
         public init(winRate: Double, route: String, threshold: Double, routerVersion: String) {
             self.winRate = winRate
             self.route = route
@@ -62,6 +56,19 @@ public enum ScorerAPI {
         /// `--sw-scan-budget-mib`); absent for other kinds.
         public var similarityPass: String?
 
+        public init(name: String, kind: String, version: String, embeddingModel: String, embeddingDims: Int, trainingBattles: Int,
+                    createdAt: String, strongFractions: [String], similarityPass: String?) {
+            self.name = name
+            self.kind = kind
+            self.version = version
+            self.embeddingModel = embeddingModel
+            self.embeddingDims = embeddingDims
+            self.trainingBattles = trainingBattles
+            self.createdAt = createdAt
+            self.strongFractions = strongFractions
+            self.similarityPass = similarityPass
+        }
+
         enum CodingKeys: String, CodingKey {
             case name, kind, version
             case embeddingModel = "embedding_model"
@@ -73,36 +80,11 @@ public enum ScorerAPI {
         }
     }
 
-    public struct RoutersResponse: Codable, Sendable {
+    public struct RoutersResponse: Codable, Sendable, Equatable {
         public var routers: [RouterInfo]
-    }
-}
 
-extension ScorerAPI.ScoreRequest {
-    /// The request as JSON, written by hand: the embedding is most of it, and `JSONEncoder`
-    /// spends more time on 384 floats than the scorer spends scoring them.
-    public func encoded() -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(64 + (embedding?.count ?? 0) * 12)
-        JSONWriter.appendRaw("{\"router\":", to: &bytes)
-        JSONWriter.appendString(router, to: &bytes)
-        if let embedding {
-            JSONWriter.appendRaw(",\"embedding\":", to: &bytes)
-            JSONWriter.appendFloats(embedding, to: &bytes)
+        public init(routers: [RouterInfo]) {
+            self.routers = routers
         }
-        if let text {
-            JSONWriter.appendRaw(",\"text\":", to: &bytes)
-            JSONWriter.appendString(text, to: &bytes)
-        }
-        if let threshold, threshold.isFinite {
-            JSONWriter.appendRaw(",\"threshold\":", to: &bytes)
-            bytes.append(contentsOf: threshold.description.utf8)
-        }
-        if let strongFraction, strongFraction.isFinite {
-            JSONWriter.appendRaw(",\"strong_fraction\":", to: &bytes)
-            bytes.append(contentsOf: strongFraction.description.utf8)
-        }
-        bytes.append(UInt8(ascii: "}"))
-        return bytes
     }
 }

@@ -1,6 +1,6 @@
 import COpenBLAS
 import Foundation
-import TurnoutEmbedder
+import TurnoutEmbedderAPI
 import TurnoutEmbedding
 import TurnoutRuntime
 import TurnoutTelemetry
@@ -152,7 +152,7 @@ enum EmbedBench {
                     var index = 0
                     while ContinuousClock.now < end {
                         let start = DispatchTime.now().uptimeNanoseconds
-                        _ = try await client.call(EmbedderAPI.embed, EmbedderAPI.EmbedRequest(texts: ["\(prompt) \(worker)-\(index)"]), as: EmbedderAPI.EmbedResponse.self)
+                        _ = try await client.call(EmbedderAPI.embed, EmbedderAPI.EmbedRequest(texts: ["\(prompt) \(worker)-\(index)"]))
                         mine.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
                         index += 1
                     }

@@ -1,5 +1,5 @@
 import Foundation
-import TurnoutEmbedder
+import TurnoutEmbedderAPI
 import TurnoutRuntime
 import TurnoutTelemetry
 import TurnoutTransport
@@ -122,8 +122,7 @@ enum DispatchBench {
         let salt = UInt32.random(in: 0...UInt32.max)
         for number in 0..<queries {
             let start = DispatchTime.now().uptimeNanoseconds
-            _ = try await client.call(EmbedderAPI.embed, EmbedderAPI.EmbedRequest(texts: ["Question \(salt)-\(number): how many primes are there below \(number + 100)?"]),
-                                      as: EmbedderAPI.EmbedResponse.self)
+            _ = try await client.call(EmbedderAPI.embed, EmbedderAPI.EmbedRequest(texts: ["Question \(salt)-\(number): how many primes are there below \(number + 100)?"]))
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
         }
         times.sort()

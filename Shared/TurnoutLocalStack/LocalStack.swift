@@ -1,4 +1,5 @@
 import Foundation
+import TurnoutRuntime
 import TurnoutTelemetry
 import TurnoutTransport
 import TurnoutWire
@@ -175,7 +176,7 @@ public final class LocalStack: @unchecked Sendable {
         while !deadline.hasPassed {
             if let status = process.exitStatusIfExited() { throw .notReady(service: name, detail: "exited with status \(status): \(process.recentLog(5))") }
             do throws(RPCError) {
-                let reply = try await client.call(.healthCheck, HealthCheckRequest(), as: HealthCheckResponse.self, deadline: .after(.seconds(1)))
+                let reply = try await client.call(HealthAPI.check, HealthCheckRequest(), deadline: .after(.seconds(1)))
                 if reply.status == .serving { return }
                 last = reply.status.rawValue
             } catch {

@@ -30,9 +30,6 @@ public struct ServerSentEventParser: Sendable {
         return events
     }
 
-    /// Bytes received after the last complete event.
-    public var pendingByteCount: Int { buffer.count }
-
     /// End of the first event (a blank line: LF LF or CRLF CRLF).
     private func eventEnd() -> (content: Int, next: Int)? {
         var index = 0

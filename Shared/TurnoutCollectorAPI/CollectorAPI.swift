@@ -1,0 +1,12 @@
+import TurnoutWire
+
+/// The collector's wire methods, shared by every service that reports to it. Their messages
+/// are in `CollectorMessages.swift`; `CollectorClient` calls them.
+public enum CollectorAPI {
+    /// A service's metric snapshot. Idempotent: a resent report carries the same sequence number.
+    public static let report = RPCMethod<ReportRequest, ReportResponse>(service: "Metrics", method: "Report", idempotent: true)
+    /// A batch of routing records, answered once committed to disk. Idempotent: records are keyed by id.
+    public static let records = RPCMethod<RecordsRequest, RecordsResponse>(service: "Metrics", method: "Records", idempotent: true)
+    /// Traffic, strong share, cost and latency over a time window.
+    public static let summary = RPCMethod<SummaryRequest, Summary>(service: "Collector", method: "Summary", idempotent: true)
+}

@@ -1,0 +1,27 @@
+import TurnoutTelemetry
+import TurnoutWire
+
+/// Calls the collector: metric reports and routing records from every service, summaries for tools.
+public struct CollectorClient: Sendable {
+    public let transport: any ClientTransport
+
+    public init(_ transport: any ClientTransport) {
+        self.transport = transport
+    }
+
+    /// Sends one cumulative metric snapshot.
+    /// - Returns: false when the collector had already applied this or a later report.
+    public func report(_ report: CollectorAPI.ReportRequest, deadline: Deadline? = nil) async throws(RPCError) -> Bool {
+        try await transport.call(CollectorAPI.report, report, deadline: deadline).applied
+    }
+
+    /// Stores routing records; returns once they are on disk.
+    /// - Throws: UNAVAILABLE when the collector could not commit them: send them again.
+    public func store(_ records: [RoutingRecord], deadline: Deadline? = nil) async throws(RPCError) -> CollectorAPI.RecordsResponse {
+        try await transport.call(CollectorAPI.records, CollectorAPI.RecordsRequest(records: records), deadline: deadline)
+    }
+
+    public func summary(fromMs: Int64? = nil, toMs: Int64? = nil, deadline: Deadline? = nil) async throws(RPCError) -> Summary {
+        try await transport.call(CollectorAPI.summary, CollectorAPI.SummaryRequest(fromMs: fromMs, toMs: toMs), deadline: deadline)
+    }
+}

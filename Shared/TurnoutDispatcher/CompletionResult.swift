@@ -1,0 +1,38 @@
+/// What the dispatcher made of one chat completion, before any transport sees it: the HTTP
+/// front end and the `Dispatcher/Complete` wire method each map it to their own terms.
+public struct CompletionResult: Sendable {
+    public enum Answer: Sendable {
+        /// A whole chat completion, its `model` already the upstream that answered.
+        case completion([UInt8])
+        /// Server-sent events relayed as the upstream sends them; the consumer drives it.
+        case stream(CompletionStream)
+        /// No answer: the request was refused, or no upstream gave one worth relaying.
+        case failure(OpenAIError)
+    }
+
+    public var answer: Answer
+    public var route: CompletionRoute
+
+    public init(answer: Answer, route: CompletionRoute) {
+        self.answer = answer
+        self.route = route
+    }
+}
+
+/// How a request was routed and who answered, as far as it got: what the response headers
+/// (`x-turnout-*`) tell the client.
+public struct CompletionRoute: Sendable, Equatable {
+    public var requestID: String
+    /// Nil when the request was refused before a route was decided.
+    public var decision: RouteDecision?
+    /// The upstream whose answer (or error) is relayed; nil when none answered.
+    public var answeringModel: String?
+    public var fellBack: Bool
+
+    public init(requestID: String, decision: RouteDecision? = nil, answeringModel: String? = nil, fellBack: Bool = false) {
+        self.requestID = requestID
+        self.decision = decision
+        self.answeringModel = answeringModel
+        self.fellBack = fellBack
+    }
+}
