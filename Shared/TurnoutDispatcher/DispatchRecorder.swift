@@ -5,68 +5,6 @@ import TurnoutJSON
 import TurnoutRuntime
 import TurnoutTelemetry
 
-/// Token counts an upstream reported.
-public struct TokenUsage: Sendable, Equatable {
-    public var promptTokens: Int
-    public var completionTokens: Int
-
-    public init(promptTokens: Int, completionTokens: Int) {
-        self.promptTokens = promptTokens
-        self.completionTokens = completionTokens
-    }
-
-    /// Reads a raw `usage` value; nil for `null` or anything unreadable.
-    static func parse(_ raw: ArraySlice<UInt8>?) -> TokenUsage? {
-        guard let raw, raw.first == UInt8(ascii: "{") else { return nil }
-        var scanner = JSONScanner(bytes: Array(raw))
-        var usage = TokenUsage(promptTokens: 0, completionTokens: 0)
-        var found = false
-        do throws(JSONError) {
-            try scanner.readObject { (key: String, scanner: inout JSONScanner) throws(JSONError) in
-                switch key {
-                case "prompt_tokens":
-                    usage.promptTokens = Int(clamping: try scanner.readUInt64())
-                    found = true
-                case "completion_tokens":
-                    usage.completionTokens = Int(clamping: try scanner.readUInt64())
-                    found = true
-                default:
-                    try scanner.skipValue()
-                }
-            }
-        } catch {
-            return nil
-        }
-        return found ? usage : nil
-    }
-}
-
-/// What is known about one request as it finishes, for its routing record and metrics.
-public struct DispatchOutcome: Sendable {
-    public var requestID: String
-    public var arrivedAtMs: Int64
-    public var startNanos: UInt64
-    public var decision: RouteDecision?
-    public var answeringModel: String = ""
-    public var fellBack = false
-    public var firstByteMs: Double = 0
-    public var usage: TokenUsage?
-    public var status: Int = 200
-    public var stream = false
-
-    /// A request that arrives now.
-    public init(requestID: String) {
-        self.requestID = requestID
-        arrivedAtMs = Int64(Date().timeIntervalSince1970 * 1000)
-        startNanos = DispatchTime.now().uptimeNanoseconds
-    }
-
-    /// What the client's response headers say of it.
-    var route: CompletionRoute {
-        CompletionRoute(requestID: requestID, decision: decision, answeringModel: answeringModel.isEmpty ? nil : answeringModel, fellBack: fellBack)
-    }
-}
-
 /// Turns finished requests into routing records (shipped to the collector) and metrics.
 ///
 /// Every series is made up front, for the closed label sets (routes, the statuses the

@@ -5,51 +5,6 @@ import TurnoutHTTPClient
 import TurnoutTelemetry
 import TurnoutWire
 
-/// An upstream's answer whose head has arrived.
-public struct UpstreamReply: Sendable {
-    /// Non-streamed requests are read whole (one hand-over from the curl thread); streams
-    /// arrive chunk by chunk.
-    public enum Body: Sendable {
-        case whole([UInt8])
-        case stream(AsyncThrowingStream<[UInt8], any Error>)
-    }
-
-    public var upstream: UpstreamConfiguration
-    public var head: HTTPResponseHead
-    public var body: Body
-    /// True when the chosen upstream failed and another one answered.
-    public var fellBack: Bool
-    /// From the start of the first attempt to the head that was kept.
-    public var firstByteMs: Double
-    /// Holds the upstream's concurrency slot until the body is read or abandoned.
-    public let slot: UpstreamSlot
-}
-
-/// One taken concurrency slot; releasing it twice is harmless.
-public final class UpstreamSlot: Sendable {
-    private let limiter: ConcurrencyLimiter
-    private let released = Atomic<Bool>(false)
-
-    init(_ limiter: ConcurrencyLimiter) {
-        self.limiter = limiter
-    }
-
-    public func release() {
-        if !released.exchange(true, ordering: .acquiringAndReleasing) { limiter.release() }
-    }
-
-    deinit {
-        release()
-    }
-}
-
-/// Why no upstream gave an answer worth relaying; carries what the client is told.
-public struct UpstreamFailure: Error, Sendable {
-    public var error: OpenAIError
-    public var retryAfter: String?
-    public var firstByteMs: Double
-}
-
 /// Calls upstreams: breaker, concurrency cap, 429 with Retry-After, fallback before the first byte.
 ///
 /// A failure before the first byte (no connection, 5xx, timeout waiting for the head, an open

@@ -82,39 +82,3 @@ public struct HTTPServerResponse: Sendable {
         return "\(days[Int(parts.tm_wday) % 7]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon) % 12]) \(parts.tm_year + 1900) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
     }
 }
-
-/// Writes a streamed response body. Safe from any task; writes after the client left are dropped.
-public final class HTTPBodyWriter: Sendable {
-    private let connection: HTTPServerConnection
-    private let chunked: Bool
-
-    init(connection: HTTPServerConnection, chunked: Bool) {
-        self.connection = connection
-        self.chunked = chunked
-    }
-
-    /// False once the client has gone; producers should stop (and cancel upstream work).
-    public var isOpen: Bool { !connection.isClosing }
-
-    /// Sends `bytes` now. Returns false if the client has gone.
-    @discardableResult
-    public func write(_ bytes: [UInt8]) -> Bool {
-        guard !bytes.isEmpty else { return isOpen }
-        guard isOpen else { return false }
-        if chunked {
-            var framed = Array(String(bytes.count, radix: 16).utf8)
-            framed.append(contentsOf: [0x0D, 0x0A])
-            framed.append(contentsOf: bytes)
-            framed.append(contentsOf: [0x0D, 0x0A])
-            connection.send(framed)
-        } else {
-            connection.send(bytes)
-        }
-        return isOpen
-    }
-
-    @discardableResult
-    public func write(_ text: String) -> Bool {
-        write(Array(text.utf8))
-    }
-}

@@ -1,0 +1,28 @@
+import Dispatch
+import Foundation
+
+/// What is known about one request as it finishes, for its routing record and metrics.
+public struct DispatchOutcome: Sendable {
+    public var requestID: String
+    public var arrivedAtMs: Int64
+    public var startNanos: UInt64
+    public var decision: RouteDecision?
+    public var answeringModel: String = ""
+    public var fellBack = false
+    public var firstByteMs: Double = 0
+    public var usage: TokenUsage?
+    public var status: Int = 200
+    public var stream = false
+
+    /// A request that arrives now.
+    public init(requestID: String) {
+        self.requestID = requestID
+        arrivedAtMs = Int64(Date().timeIntervalSince1970 * 1000)
+        startNanos = DispatchTime.now().uptimeNanoseconds
+    }
+
+    /// What the client's response headers say of it.
+    var route: CompletionRoute {
+        CompletionRoute(requestID: requestID, decision: decision, answeringModel: answeringModel.isEmpty ? nil : answeringModel, fellBack: fellBack)
+    }
+}
