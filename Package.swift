@@ -159,7 +159,7 @@ let package = Package(
         .executableTarget(
             name: "turnout-bench",
             dependencies: ["TurnoutJSON", "TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime", "CTurnoutSystem", "TurnoutEmbedding",
-                           "TurnoutEmbedderAPI", "TurnoutCollectorAPI", "COpenBLAS", "TurnoutRouting", "TurnoutLocalStack", "TurnoutDiagnostics"],
+                           "TurnoutEmbedderAPI", "TurnoutCollectorAPI", "COpenBLAS", "TurnoutRouting", "TurnoutHTTPClient", "TurnoutLocalStack", "TurnoutDiagnostics"],
             path: "Benchmarks/turnout-bench",
             swiftSettings: strictSettings
         ),
@@ -167,7 +167,7 @@ let package = Package(
         // Tests.
         .executableTarget(
             name: "turnout-stub-upstream",
-            dependencies: ["TurnoutTransport", "TurnoutTelemetry", "TurnoutWire"],
+            dependencies: ["TurnoutTransport", "TurnoutTelemetry", "TurnoutWire", "TurnoutJSON", "TurnoutRouting"],
             path: "Tests/StubUpstream",
             swiftSettings: strictSettings
         ),

@@ -17,9 +17,10 @@ enum BenchSupport {
         #endif
     }
 
-    /// One JSON object with sorted keys; integers print without a fraction.
-    static func json(_ values: [String: Double]) -> String {
-        let fields = values.keys.sorted().map { key -> String in
+    /// One JSON object with sorted keys; integers print without a fraction, flags as
+    /// `true`/`false`.
+    static func json(_ values: [String: Double], flags: [String: Bool] = [:]) -> String {
+        var fields = values.keys.map { key -> (String, String) in
             let value = values[key] ?? 0
             let text: String
             if value == value.rounded(), abs(value) < 1e15 {
@@ -32,9 +33,10 @@ enum BenchSupport {
             } else {
                 text = String(format: "%.4f", value)
             }
-            return "\"\(key)\":\(text)"
+            return (key, text)
         }
-        return "{" + fields.joined(separator: ",") + "}"
+        fields += flags.map { ($0.key, $0.value ? "true" : "false") }
+        return "{" + fields.sorted { $0.0 < $1.0 }.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
     }
 
     static func table(header: [String], rows: [[String]]) -> String {

@@ -27,8 +27,8 @@ enum DispatchBench {
 
     static func run(_ arguments: [String]) async -> Int32 {
         let options = ServiceRunner.parseOrExit(spec, arguments)
-        var started: [ManagedProcess] = []
-        defer { for process in started { _ = process.terminate(grace: .seconds(5)) } }
+        let processes = BenchProcesses()
+        defer { processes.stopAll() }
         do {
             BenchSupport.warnIfDebug()
             let duration = try options.duration("duration")
@@ -36,11 +36,7 @@ enum DispatchBench {
             let latencyRequests = try options.int("latency-requests", range: 10...10_000_000)
             let state = FileManager.default.temporaryDirectory.appendingPathComponent("turnout-bench-dispatch-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
-            func launch(_ name: String, _ arguments: [String]) throws -> ManagedProcess {
-                let process = try ManagedProcess(executable: BenchSupport.executable(name), arguments: arguments, environment: ProcessInfo.processInfo.environment.merging(["TURNOUT_EXIT_WITH_PARENT": "1"]) { $1 })
-                started.append(process)
-                return process
-            }
+            func launch(_ name: String, _ arguments: [String]) throws -> ManagedProcess { try processes.launch(name, arguments) }
             let upstream = try launch("turnout-stub-upstream", [])
             let upstreamPort = try await upstream.listening()
             let embedder = try launch("turnout-embedder", ["--listen", "127.0.0.1:0", "--state-dir", state.path, "--model-dir", try options.require("model-dir"),
@@ -109,7 +105,7 @@ enum DispatchBench {
             return 0
         } catch {
             printError("turnout bench dispatch: \(error)")
-            for process in started { printError(process.recentLog(5)) }
+            printError(processes.recentLogs())
             return 1
         }
     }

@@ -78,8 +78,3 @@ struct RedisBaseline {
         throw BenchError("redis-server did not start listening on port \(port)")
     }
 }
-
-struct BenchError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}

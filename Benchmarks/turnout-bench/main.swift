@@ -9,6 +9,7 @@ let benches: [Subcommand] = [
     Subcommand(name: "embed", summary: "The native encoder and the embedding service", run: EmbedBench.run),
     Subcommand(name: "scorer", summary: "Routers per query and the scoring service", run: ScorerBench.run),
     Subcommand(name: "dispatch", summary: "What the dispatcher adds over calling the upstream directly", run: DispatchBench.run),
+    Subcommand(name: "adapt", summary: "Learning from the deployment's own traffic: APGR before and after, and what shadowing costs", run: AdaptBench.run),
 ]
 
 let code = await Subcommand.dispatch(Array(CommandLine.arguments.dropFirst()), among: benches, toolName: "turnout bench",

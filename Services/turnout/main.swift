@@ -10,6 +10,8 @@ let subcommands: [Subcommand] = [
     EvalCommand.subcommand,
     TrainCommand.subcommand,
     CalibrateCommand.subcommand,
+    LearnCommand.subcommand,
+    RollbackCommand.subcommand,
     UpCommand.subcommand,
     DownCommand.subcommand,
     DemoCommand.subcommand,

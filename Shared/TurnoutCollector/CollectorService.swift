@@ -13,18 +13,26 @@ public final class CollectorService: Sendable {
     /// This process's own metrics (its wire server, ingestion counters).
     public let ownMetrics: MetricsRegistry
     public let ownLabels: [String: String]
-    private let logger: Logger
+    let logger: Logger
     private let recordsReceived: Counter
     private let recordsStored: Counter
     private let reportsApplied: Counter
     private let reportsIgnored: Counter
+    private let battlesStored: Counter
+    private let feedbackStored: Counter
+    /// Bearer keys `GET /battles` and `GET /feedback` require: they export prompts. None: open.
+    let exportToken: BearerToken
 
-    public init(metricsStore: MetricsStore, records: RecordStore, ownMetrics: MetricsRegistry, ownLabels: [String: String], logger: Logger) {
+    public init(metricsStore: MetricsStore, records: RecordStore, ownMetrics: MetricsRegistry, ownLabels: [String: String], exportKeys: [String] = [],
+                logger: Logger) {
         self.metricsStore = metricsStore
         self.records = records
         self.ownMetrics = ownMetrics
         self.ownLabels = ownLabels
+        exportToken = BearerToken(keys: exportKeys)
         self.logger = logger
+        battlesStored = ownMetrics.counter("turnout_collector_battles_stored_total", help: "Judged battles newly stored.")
+        feedbackStored = ownMetrics.counter("turnout_collector_feedback_stored_total", help: "User ratings newly stored.")
         recordsReceived = ownMetrics.counter("turnout_collector_records_received_total", help: "Routing records received, including resent duplicates.")
         recordsStored = ownMetrics.counter("turnout_collector_records_stored_total", help: "Routing records newly stored.")
         reportsApplied = ownMetrics.counter("turnout_collector_reports_total", help: "Metric reports by outcome.", labels: ["outcome": "applied"])
@@ -48,10 +56,34 @@ public final class CollectorService: Sendable {
                 let stored = try await records.store(request.records)
                 recordsReceived.increment(by: Double(request.records.count))
                 recordsStored.increment(by: Double(stored))
-                return CollectorAPI.RecordsResponse(stored: stored, received: request.records.count)
+                return CollectorAPI.StoreResponse(stored: stored, received: request.records.count)
             } catch {
                 // Not acknowledged: the sender keeps the batch and sends it again.
                 throw RPCError(.unavailable, "records not stored: \(error.message)", cause: error)
+            }
+        }
+        registry.register(CollectorAPI.battles) { [self] request, _ in
+            guard request.battles.allSatisfy({ !$0.id.isEmpty && !$0.prompt.isEmpty }) else {
+                throw RPCError(.invalidArgument, "every battle needs an id and a prompt")
+            }
+            do throws(StorageError) {
+                let stored = try await records.store(battles: request.battles)
+                battlesStored.increment(by: Double(stored))
+                return CollectorAPI.StoreResponse(stored: stored, received: request.battles.count)
+            } catch {
+                throw RPCError(.unavailable, "battles not stored: \(error.message)", cause: error)
+            }
+        }
+        registry.register(CollectorAPI.feedback) { [self] request, _ in
+            guard request.feedback.allSatisfy({ !$0.id.isEmpty }) else {
+                throw RPCError(.invalidArgument, "every rating needs the request id it rates")
+            }
+            do throws(StorageError) {
+                let stored = try await records.store(feedback: request.feedback)
+                feedbackStored.increment(by: Double(stored))
+                return CollectorAPI.StoreResponse(stored: stored, received: request.feedback.count)
+            } catch {
+                throw RPCError(.unavailable, "ratings not stored: \(error.message)", cause: error)
             }
         }
         registry.register(CollectorAPI.summary) { [self] request, _ in
@@ -93,10 +125,14 @@ public final class CollectorService: Sendable {
             } catch {
                 return .text(400, "bad window: \(error)")
             }
+        case "/battles":
+            return export(.battles, request)
+        case "/feedback":
+            return export(.feedback, request)
         case "/health":
             return .text(200, "ok\n")
         default:
-            return .text(404, "not found; try /metrics, /summary or /\n")
+            return .text(404, "not found; try /metrics, /summary, /battles, /feedback or /\n")
         }
     }
 

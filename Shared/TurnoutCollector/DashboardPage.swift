@@ -35,10 +35,26 @@ enum DashboardPage {
             html += "<td>\(milliseconds(group.latencyP50Ms))</td><td>\(milliseconds(group.latencyP99Ms))</td><td>\(group.fallbacks)</td><td>\(group.errors)</td></tr>\n"
         }
         html += "</table>\n"
+        html += judgementsTable(summary.judgements)
         html += "<h2>Strong share over time</h2>\n" + chart(summary.series.map { ($0.startMs, $0.strongShare) }, maximum: 1, format: percent, title: "strong share")
         html += "<h2>Cost over time</h2>\n" + chart(summary.series.map { ($0.startMs, $0.costUSD) }, maximum: nil, format: dollars, title: "cost per interval")
         html += "</body></html>\n"
         return html
+    }
+
+    /// Shadow battles and ratings by router version (docs/learning.md); a note when there are none.
+    static func judgementsTable(_ groups: [Summary.Judgements]) -> String {
+        var html = "<h2>Judged by the deployment, by router version</h2>\n"
+        guard !groups.isEmpty else {
+            return html + "<p class=\"label\">No shadow battles or ratings in this window (shadow judging and feedback are off by default).</p>\n"
+        }
+        html += "<table><tr><th>router</th><th>version</th><th>judged</th><th>strong wins</th><th>weak wins</th><th>ties</th><th>strong win share</th><th>rated up</th><th>rated down</th></tr>\n"
+        for group in groups {
+            html += "<tr><td>\(escape(group.router))</td><td>\(escape(group.routerVersion))</td><td>\(group.judged)</td><td>\(group.strongWins)</td>"
+            html += "<td>\(group.weakWins)</td><td>\(group.ties)</td><td>\(group.judged > 0 ? percent(group.strongWinShare) : "-")</td>"
+            html += "<td>\(group.ratedUp)</td><td>\(group.ratedDown)</td></tr>\n"
+        }
+        return html + "</table>\n"
     }
 
     /// A line chart as inline SVG.

@@ -46,7 +46,7 @@ extension RecordStore {
             }, count: groups[index].requests)
         }
         let series = try timeSeries(fromMs: fromMs, toMs: toMs, points: points)
-        return Summary(fromMs: fromMs, toMs: toMs, total: total, byRouter: groups, series: series)
+        return Summary(fromMs: fromMs, toMs: toMs, total: total, byRouter: groups, series: series, judgements: try judgements(fromMs: fromMs, toMs: toMs))
     }
 
     /// p50, p95 and p99 of total latency by nearest rank.

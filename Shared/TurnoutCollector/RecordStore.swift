@@ -4,12 +4,13 @@ import TurnoutCollectorAPI
 import TurnoutStorage
 import TurnoutTelemetry
 
-/// Routing records in SQLite (WAL mode), written in group commits.
+/// The collector's records in SQLite (WAL mode), written in group commits: routing records,
+/// and the battles and ratings the deployment learns from (`RecordStore+Learning.swift`).
 ///
 /// Batches from every connection queue up for one writer thread, which commits all that are
 /// waiting in a single transaction and only then acknowledges each. With `synchronous=FULL`
 /// an acknowledged record has reached the disk, and one fsync covers many batches, so
-/// durability does not cost a sync per batch. `INSERT OR IGNORE` on the record id makes a
+/// durability does not cost a sync per batch. `INSERT OR IGNORE` on each table's id makes a
 /// resent batch harmless.
 public final class RecordStore: Sendable {
     public struct Retention: Sendable {
@@ -22,11 +23,22 @@ public final class RecordStore: Sendable {
             self.maxAge = maxAge
             self.maxRows = maxRows
         }
+
+        /// Battles and ratings: 90 days, a million rows.
+        public static let learningDefault = Retention(maxAge: .seconds(90 * 86400), maxRows: 1_000_000)
     }
 
+    /// One batch: its insert statement and a binding per row.
     private struct Pending {
-        let records: [RoutingRecord]
+        let insert: String
+        let rows: [@Sendable (SQLiteStatement) -> Void]
         let done: @Sendable (Result<Int, StorageError>) -> Void
+    }
+
+    /// A table retention applies to, by its `time_ms` column.
+    private struct RetainedTable: Sendable {
+        let name: String
+        let retention: Retention
     }
 
     private struct Queue {
@@ -37,6 +49,9 @@ public final class RecordStore: Sendable {
 
     public let path: String
     public let retention: Retention
+    /// Retention of battles and ratings, apart from routing records': they hold prompts.
+    public let learningRetention: Retention
+    private let retainedTables: [RetainedTable]
     private let logger: Logger
     private let queue = Mutex(Queue())
     private let signal = DispatchSemaphore(value: 0)
@@ -54,35 +69,19 @@ public final class RecordStore: Sendable {
         }
     }
 
-    static let schema = """
-        CREATE TABLE IF NOT EXISTS records (
-            id TEXT PRIMARY KEY,
-            time_ms INTEGER NOT NULL,
-            router TEXT NOT NULL,
-            threshold REAL,
-            win_rate REAL,
-            route TEXT NOT NULL,
-            chosen_model TEXT NOT NULL,
-            answering_model TEXT NOT NULL,
-            fell_back INTEGER NOT NULL,
-            default_route INTEGER NOT NULL,
-            total_ms REAL NOT NULL,
-            cost_usd REAL NOT NULL,
-            strong_cost_usd REAL NOT NULL,
-            status INTEGER NOT NULL,
-            body TEXT NOT NULL
-        );
-        CREATE INDEX IF NOT EXISTS records_by_time ON records (time_ms);
-        """
-
-    public init(path: String, retention: Retention = Retention(), synchronous: String = "FULL", logger: Logger) throws(StorageError) {
+    public init(path: String, retention: Retention = Retention(), learningRetention: Retention = .learningDefault, synchronous: String = "FULL",
+                logger: Logger) throws(StorageError) {
         self.path = path
         self.retention = retention
+        self.learningRetention = learningRetention
+        retainedTables = [RetainedTable(name: "records", retention: retention), RetainedTable(name: "battles", retention: learningRetention),
+                          RetainedTable(name: "feedback", retention: learningRetention)]
         self.logger = logger
         let database = try SQLiteDatabase.openRecovering(path: path, synchronous: synchronous) { message in
             logger.error("record store was damaged", ["path": .string(path), "detail": .string(message)])
         }
-        try database.execute(Self.schema)
+        try database.execute(Self.recordsSchema)
+        try database.execute(Self.learningSchema)
         writer = Connection(database: database)
         reader = Connection(database: try SQLiteDatabase(path: path, synchronous: synchronous))
         let thread = Thread { [self] in
@@ -93,13 +92,13 @@ public final class RecordStore: Sendable {
         thread.start()
     }
 
-    /// Stores a batch; returns how many records were new once they are committed.
-    public func store(_ records: [RoutingRecord]) async throws(StorageError) -> Int {
-        guard !records.isEmpty else { return 0 }
+    /// Queues one batch for the writer; returns how many rows were new once it is committed.
+    func enqueue(insert: String, rows: [@Sendable (SQLiteStatement) -> Void]) async throws(StorageError) -> Int {
+        guard !rows.isEmpty else { return 0 }
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Int, StorageError>, Never>) in
             let accepted = queue.withLock { queue -> Bool in
                 guard queue.running else { return false }
-                queue.pending.append(Pending(records: records) { continuation.resume(returning: $0) })
+                queue.pending.append(Pending(insert: insert, rows: rows) { continuation.resume(returning: $0) })
                 return true
             }
             if accepted {
@@ -123,7 +122,12 @@ public final class RecordStore: Sendable {
     }
 
     public var count: Int {
-        (try? query("SELECT COUNT(*) FROM records") { $0.int64(at: 0) }.first.map(Int.init)) ?? 0
+        count(in: "records")
+    }
+
+    /// Rows in one of the store's tables.
+    func count(in table: String) -> Int {
+        (try? query("SELECT COUNT(*) FROM \(table)") { $0.int64(at: 0) }.first.map(Int.init)) ?? 0
     }
 
     /// Runs a read-only query on the reader connection.
@@ -171,33 +175,20 @@ public final class RecordStore: Sendable {
         let database = writer.database
         let outcome: Result<[Int], StorageError>
         do throws(StorageError) {
-            let insert = try database.prepare("""
-                INSERT OR IGNORE INTO records (id, time_ms, router, threshold, win_rate, route, chosen_model, answering_model,
-                    fell_back, default_route, total_ms, cost_usd, strong_cost_usd, status, body)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
-                """)
-            let encoder = JSONEncoder()
+            var statements: [String: SQLiteStatement] = [:]
             let counts = try database.transaction { () throws(StorageError) -> [Int] in
                 var counts: [Int] = []
                 for batch in batches {
+                    let insert: SQLiteStatement
+                    if let prepared = statements[batch.insert] {
+                        insert = prepared
+                    } else {
+                        insert = try database.prepare(batch.insert)
+                        statements[batch.insert] = insert
+                    }
                     var stored = 0
-                    for record in batch.records {
-                        insert.bind(record.id, at: 1)
-                        insert.bind(record.timeMs, at: 2)
-                        insert.bind(record.router, at: 3)
-                        if let threshold = record.threshold { insert.bind(threshold, at: 4) } else { insert.bindNull(at: 4) }
-                        if let winRate = record.winRate { insert.bind(winRate, at: 5) } else { insert.bindNull(at: 5) }
-                        insert.bind(record.route, at: 6)
-                        insert.bind(record.chosenModel, at: 7)
-                        insert.bind(record.answeringModel, at: 8)
-                        insert.bind(Int64(record.fellBack ? 1 : 0), at: 9)
-                        insert.bind(Int64(record.defaultRoute ? 1 : 0), at: 10)
-                        insert.bind(record.totalMs, at: 11)
-                        insert.bind(record.costUSD, at: 12)
-                        insert.bind(record.strongCostUSD, at: 13)
-                        insert.bind(Int64(record.status), at: 14)
-                        let body = (try? encoder.encode(record)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-                        insert.bind(body, at: 15)
+                    for bind in batch.rows {
+                        bind(insert)
                         try insert.run()
                         stored += database.changes
                     }
@@ -213,29 +204,31 @@ public final class RecordStore: Sendable {
         case let .success(counts):
             for (batch, stored) in zip(batches, counts) { batch.done(.success(stored)) }
         case let .failure(error):
-            logger.error("could not store routing records", ["error": .string(error.description), "batches": .int(batches.count)])
+            logger.error("could not store records", ["error": .string(error.description), "batches": .int(batches.count)])
             for batch in batches { batch.done(.failure(error)) }
         }
     }
 
     private func applyRetention() {
-        do throws(StorageError) {
-            if let maxAge = retention.maxAge {
-                let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - Int64(maxAge.components.seconds) * 1000
-                let delete = try writer.database.prepare("DELETE FROM records WHERE time_ms < ?1")
-                delete.bind(cutoff, at: 1)
-                try delete.run()
+        for table in retainedTables {
+            do throws(StorageError) {
+                if let maxAge = table.retention.maxAge {
+                    let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - Int64(maxAge.components.seconds) * 1000
+                    let delete = try writer.database.prepare("DELETE FROM \(table.name) WHERE time_ms < ?1")
+                    delete.bind(cutoff, at: 1)
+                    try delete.run()
+                }
+                if let maxRows = table.retention.maxRows {
+                    let delete = try writer.database.prepare("""
+                        DELETE FROM \(table.name) WHERE id IN (SELECT id FROM \(table.name) ORDER BY time_ms ASC
+                            LIMIT MAX(0, (SELECT COUNT(*) FROM \(table.name)) - ?1))
+                        """)
+                    delete.bind(Int64(maxRows), at: 1)
+                    try delete.run()
+                }
+            } catch {
+                logger.warning("retention pass failed", ["table": .string(table.name), "error": .string(error.description)])
             }
-            if let maxRows = retention.maxRows {
-                let delete = try writer.database.prepare("""
-                    DELETE FROM records WHERE id IN (SELECT id FROM records ORDER BY time_ms ASC
-                        LIMIT MAX(0, (SELECT COUNT(*) FROM records) - ?1))
-                    """)
-                delete.bind(Int64(maxRows), at: 1)
-                try delete.run()
-            }
-        } catch {
-            logger.warning("retention pass failed", ["error": .string(error.description)])
         }
     }
 

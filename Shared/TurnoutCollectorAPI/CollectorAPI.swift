@@ -6,7 +6,11 @@ public enum CollectorAPI {
     /// A service's metric snapshot. Idempotent: a resent report carries the same sequence number.
     public static let report = RPCMethod<ReportRequest, ReportResponse>(service: "Metrics", method: "Report", idempotent: true)
     /// A batch of routing records, answered once committed to disk. Idempotent: records are keyed by id.
-    public static let records = RPCMethod<RecordsRequest, RecordsResponse>(service: "Metrics", method: "Records", idempotent: true)
+    public static let records = RPCMethod<RecordsRequest, StoreResponse>(service: "Metrics", method: "Records", idempotent: true)
+    /// A batch of judged battles, answered once committed. Idempotent: battles are keyed by id.
+    public static let battles = RPCMethod<BattlesRequest, StoreResponse>(service: "Metrics", method: "Battles", idempotent: true)
+    /// A batch of user ratings, answered once committed. Idempotent: one rating per request id.
+    public static let feedback = RPCMethod<FeedbackRequest, StoreResponse>(service: "Metrics", method: "Feedback", idempotent: true)
     /// Traffic, strong share, cost and latency over a time window.
     public static let summary = RPCMethod<SummaryRequest, Summary>(service: "Collector", method: "Summary", idempotent: true)
 }

@@ -17,8 +17,18 @@ public struct CollectorClient: Sendable {
 
     /// Stores routing records; returns once they are on disk.
     /// - Throws: UNAVAILABLE when the collector could not commit them: send them again.
-    public func store(_ records: [RoutingRecord], deadline: Deadline? = nil) async throws(RPCError) -> CollectorAPI.RecordsResponse {
+    public func store(_ records: [RoutingRecord], deadline: Deadline? = nil) async throws(RPCError) -> CollectorAPI.StoreResponse {
         try await transport.call(CollectorAPI.records, CollectorAPI.RecordsRequest(records: records), deadline: deadline)
+    }
+
+    /// Stores judged battles; returns once they are on disk.
+    public func store(battles: [BattleRecord], deadline: Deadline? = nil) async throws(RPCError) -> CollectorAPI.StoreResponse {
+        try await transport.call(CollectorAPI.battles, CollectorAPI.BattlesRequest(battles: battles), deadline: deadline)
+    }
+
+    /// Stores user ratings; returns once they are on disk.
+    public func store(feedback: [FeedbackRecord], deadline: Deadline? = nil) async throws(RPCError) -> CollectorAPI.StoreResponse {
+        try await transport.call(CollectorAPI.feedback, CollectorAPI.FeedbackRequest(feedback: feedback), deadline: deadline)
     }
 
     public func summary(fromMs: Int64? = nil, toMs: Int64? = nil, deadline: Deadline? = nil) async throws(RPCError) -> Summary {

@@ -36,8 +36,24 @@ extension CollectorAPI {
         }
     }
 
-    /// Sent only after the batch is committed to disk.
-    public struct RecordsResponse: Codable, Sendable {
+    public struct BattlesRequest: Codable, Sendable {
+        public var battles: [BattleRecord]
+
+        public init(battles: [BattleRecord]) {
+            self.battles = battles
+        }
+    }
+
+    public struct FeedbackRequest: Codable, Sendable {
+        public var feedback: [FeedbackRecord]
+
+        public init(feedback: [FeedbackRecord]) {
+            self.feedback = feedback
+        }
+    }
+
+    /// What a store method answers, only after the batch is committed to disk.
+    public struct StoreResponse: Codable, Sendable {
         /// Records newly stored; `received - stored` were already there.
         public var stored: Int
         public var received: Int

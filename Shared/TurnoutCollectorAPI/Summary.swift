@@ -75,18 +75,90 @@ public struct Summary: Codable, Sendable, Equatable {
         }
     }
 
+    /// What the deployment judged of one router version: shadow battles and user ratings.
+    public struct Judgements: Codable, Sendable, Equatable {
+        public var router: String
+        public var routerVersion: String
+        /// Shadow battles judged.
+        public var judged: Int
+        public var strongWins: Int
+        public var weakWins: Int
+        /// Ties, `bothBad` among them.
+        public var ties: Int
+        public var bothBad: Int
+        public var ratedUp: Int
+        public var ratedDown: Int
+
+        public init(router: String, routerVersion: String, judged: Int, strongWins: Int, weakWins: Int, ties: Int, bothBad: Int, ratedUp: Int, ratedDown: Int) {
+            self.router = router
+            self.routerVersion = routerVersion
+            self.judged = judged
+            self.strongWins = strongWins
+            self.weakWins = weakWins
+            self.ties = ties
+            self.bothBad = bothBad
+            self.ratedUp = ratedUp
+            self.ratedDown = ratedDown
+        }
+
+        /// The strong model's share of judged battles, a tie counting half: the win rate
+        /// routers predict. 0 when nothing was judged.
+        public var strongWinShare: Double {
+            judged > 0 ? (Double(strongWins) + Double(ties) / 2) / Double(judged) : 0
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case router
+            case routerVersion = "router_version"
+            case judged
+            case strongWins = "strong_wins"
+            case weakWins = "weak_wins"
+            case ties
+            case bothBad = "both_bad"
+            case ratedUp = "rated_up"
+            case ratedDown = "rated_down"
+            case strongWinShare = "strong_win_share"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(router: try container.decode(String.self, forKey: .router), routerVersion: try container.decode(String.self, forKey: .routerVersion),
+                      judged: try container.decode(Int.self, forKey: .judged), strongWins: try container.decode(Int.self, forKey: .strongWins),
+                      weakWins: try container.decode(Int.self, forKey: .weakWins), ties: try container.decode(Int.self, forKey: .ties),
+                      bothBad: try container.decode(Int.self, forKey: .bothBad), ratedUp: try container.decode(Int.self, forKey: .ratedUp),
+                      ratedDown: try container.decode(Int.self, forKey: .ratedDown))
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(router, forKey: .router)
+            try container.encode(routerVersion, forKey: .routerVersion)
+            try container.encode(judged, forKey: .judged)
+            try container.encode(strongWins, forKey: .strongWins)
+            try container.encode(weakWins, forKey: .weakWins)
+            try container.encode(ties, forKey: .ties)
+            try container.encode(bothBad, forKey: .bothBad)
+            try container.encode(ratedUp, forKey: .ratedUp)
+            try container.encode(ratedDown, forKey: .ratedDown)
+            try container.encode(strongWinShare, forKey: .strongWinShare)
+        }
+    }
+
     public var fromMs: Int64?
     public var toMs: Int64?
     public var total: Group
     public var byRouter: [Group]
     public var series: [Point]
+    /// Shadow battles and ratings per router version; empty when learning is off.
+    public var judgements: [Judgements]
 
-    public init(fromMs: Int64?, toMs: Int64?, total: Group, byRouter: [Group], series: [Point]) {
+    public init(fromMs: Int64?, toMs: Int64?, total: Group, byRouter: [Group], series: [Point], judgements: [Judgements] = []) {
         self.fromMs = fromMs
         self.toMs = toMs
         self.total = total
         self.byRouter = byRouter
         self.series = series
+        self.judgements = judgements
     }
 
     enum CodingKeys: String, CodingKey {
@@ -94,6 +166,6 @@ public struct Summary: Codable, Sendable, Equatable {
         case toMs = "to_ms"
         case total
         case byRouter = "by_router"
-        case series
+        case series, judgements
     }
 }

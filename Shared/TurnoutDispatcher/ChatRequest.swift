@@ -8,6 +8,9 @@ public struct ChatRequest: Sendable {
     public var clientWantsUsage: Bool
     /// The text routed on: the last user message, its text parts joined by newlines.
     public var routingText: String?
+    /// How many messages have the role `user`: shadow judging takes single-turn requests only,
+    /// where the routed text is the whole question.
+    public var userMessages: Int
     /// The request as received, for rewriting `model` and `stream_options`.
     public var members: JSONObjectMembers
 
@@ -41,9 +44,10 @@ public struct ChatRequest: Sendable {
             }
         } ?? false
         guard let messagesValue = members["messages"] else { throw .invalidRequest("messages must be a non-empty array", param: "messages") }
-        let (count, lastUser) = try Self.field("messages", in: messagesValue) { (scanner: inout JSONScanner) throws(JSONError) in try Self.readMessages(&scanner) }
+        let (count, users, lastUser) = try Self.field("messages", in: messagesValue) { (scanner: inout JSONScanner) throws(JSONError) in try Self.readMessages(&scanner) }
         guard count > 0 else { throw .invalidRequest("messages must be a non-empty array", param: "messages") }
         routingText = lastUser
+        userMessages = users
     }
 
     /// A request body's members.
@@ -66,9 +70,10 @@ public struct ChatRequest: Sendable {
         }
     }
 
-    /// The number of messages and the text of the last one whose role is `user`.
-    private static func readMessages(_ scanner: inout JSONScanner) throws(JSONError) -> (Int, String?) {
+    /// The number of messages, of user messages, and the text of the last one whose role is `user`.
+    private static func readMessages(_ scanner: inout JSONScanner) throws(JSONError) -> (Int, Int, String?) {
         var count = 0
+        var users = 0
         var lastUser: String?
         try scanner.readArray { (scanner: inout JSONScanner) throws(JSONError) in
             count += 1
@@ -81,9 +86,12 @@ public struct ChatRequest: Sendable {
                 default: try scanner.skipValue()
                 }
             }
-            if role == "user" { lastUser = text }
+            if role == "user" {
+                lastUser = text
+                users += 1
+            }
         }
-        return (count, lastUser)
+        return (count, users, lastUser)
     }
 
     /// `content` is a string, null, or a list of parts (`{"type": "text", "text": ...}`, images...).
@@ -104,6 +112,12 @@ public struct ChatRequest: Sendable {
             if type == nil || type == "text", let text { parts.append(text) }
         }
         return parts.joined(separator: "\n")
+    }
+
+    /// The body a shadow call sends the other model: the client's request as it is, with
+    /// `model` set and the answer asked for whole.
+    public func shadowBody(model upstreamModel: String) -> [UInt8] {
+        members.replacing([("model", JSONObjectMembers.string(upstreamModel)), ("stream", Array("false".utf8))], removing: ["stream_options"])
     }
 
     /// The body to send upstream: `model` set to the upstream's id and, for streams, usage requested.

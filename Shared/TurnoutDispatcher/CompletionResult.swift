@@ -12,9 +12,13 @@ public struct CompletionResult: Sendable {
 
     public var answer: Answer
     public var route: CompletionRoute
+    /// For whoever delivers the answer to call once it has: starts the work that must never
+    /// delay it (a shadow job). Nil when there is none.
+    public var afterDelivery: (@Sendable () -> Void)?
 
-    public init(answer: Answer, route: CompletionRoute) {
+    public init(answer: Answer, route: CompletionRoute, afterDelivery: (@Sendable () -> Void)? = nil) {
         self.answer = answer
         self.route = route
+        self.afterDelivery = afterDelivery
     }
 }

@@ -14,6 +14,8 @@ public struct CompletionStream: Sendable {
     let clientWantsUsage: Bool
     let recorder: DispatchRecorder
     let outcome: DispatchOutcome
+    /// Set when the request is shadowed: it collects the answer's text as it streams.
+    let ticket: ShadowTicket?
 
     /// Relays every event through `write` (whole `data: ...\n\n` events), then records the
     /// request. Stops early, and records 499, when `write` returns false.
@@ -47,6 +49,7 @@ public struct CompletionStream: Sendable {
                         outcome.status = 502
                         break streaming
                     }
+                    if let ticket, let text = ChatAnswer.delta(of: members) { ticket.append(text) }
                     let usage = TokenUsage.parse(members["usage"])
                     if let usage { outcome.usage = usage }
                     if usage != nil, !clientWantsUsage, members["choices"].map(Self.isEmptyArray) ?? true { continue }
@@ -68,6 +71,8 @@ public struct CompletionStream: Sendable {
         if let failure {
             outcome.status = failure.status
             if failure.status != 499 { _ = write(failure.event) }
+        } else if outcome.status == 200 {
+            ticket?.complete()
         }
         recorder.finish(outcome)
     }

@@ -60,6 +60,16 @@ public final class ConcurrencyLimiter: Sendable {
         }
     }
 
+    /// Takes a slot now if one is free with `reserve` more left over, and never waits: for
+    /// work (shadow judging) that must not take a slot client traffic could need.
+    public func tryAcquire(leaving reserve: Int) -> Bool {
+        state.withLock { state -> Bool in
+            guard state.waiters.isEmpty, state.inUse + max(0, reserve) < limit else { return false }
+            state.inUse += 1
+            return true
+        }
+    }
+
     /// Gives a slot back, handing it straight to the next waiter if there is one.
     public func release() {
         let next = state.withLock { state -> Waiter? in

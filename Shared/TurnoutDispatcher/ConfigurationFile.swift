@@ -17,7 +17,11 @@ import TurnoutWire
 ///   "routing": {"strong": "gpt-4-1106-preview", "weak": "mixtral", "default_strong_fraction": 0.3,
 ///               "fallback": true, "unavailable_route": "strong", "timeout": "2s"},
 ///   "max_retry_after": "10s", "request_timeout": "300s", "breaker_failures": 5, "breaker_cooldown": "10s",
-///   "api_keys_env": "TURNOUT_API_KEYS"
+///   "api_keys_env": "TURNOUT_API_KEYS",
+///   "shadow": {"fraction": 0.05, "routers": {"gain": 0.2}, "judge": "gpt-4-1106-preview", "budget_usd_per_hour": 2,
+///              "max_concurrency": 4, "max_pending": 1000, "reserve_slots": 4, "timeout": "60s", "judge_max_tokens": 512},
+///   "feedback": {"max_age": "24h", "capacity": 100000, "store_prompts": true},
+///   "redact": ["[0-9]{13,19}", "[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+"]
 /// }
 /// ```
 public enum ConfigurationFile {
@@ -60,9 +64,45 @@ public enum ConfigurationFile {
         }
     }
 
+    struct Shadow: Decodable {
+        var fraction: Double?
+        var routers: [String: Double]?
+        var judge: String?
+        var budgetUSDPerHour: Double?
+        var maxConcurrency: Int?
+        var maxPending: Int?
+        var reserveSlots: Int?
+        var timeout: String?
+        var judgeMaxTokens: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case fraction, routers, judge, timeout
+            case budgetUSDPerHour = "budget_usd_per_hour"
+            case maxConcurrency = "max_concurrency"
+            case maxPending = "max_pending"
+            case reserveSlots = "reserve_slots"
+            case judgeMaxTokens = "judge_max_tokens"
+        }
+    }
+
+    struct Feedback: Decodable {
+        var maxAge: String?
+        var capacity: Int?
+        var storePrompts: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case capacity
+            case maxAge = "max_age"
+            case storePrompts = "store_prompts"
+        }
+    }
+
     struct File: Decodable {
         var upstreams: [Upstream]
         var routing: Routing
+        var shadow: Shadow?
+        var feedback: Feedback?
+        var redact: [String]?
         var maxRetryAfter: String?
         var requestTimeout: String?
         var apiKeysEnv: String?
@@ -70,7 +110,7 @@ public enum ConfigurationFile {
         var breakerCooldown: String?
 
         enum CodingKeys: String, CodingKey {
-            case upstreams, routing
+            case upstreams, routing, shadow, feedback, redact
             case maxRetryAfter = "max_retry_after"
             case requestTimeout = "request_timeout"
             case breakerFailures = "breaker_failures"
@@ -130,7 +170,7 @@ public enum ConfigurationFile {
         }
         var keys: [String] = []
         if let variable = file.apiKeysEnv {
-            keys = splitKeys(environment[variable] ?? "")
+            keys = ParsedOptions.splitList(environment[variable] ?? "")
         }
         var configuration = DispatcherConfiguration(
             upstreams: upstreams, strong: try expand(routing.strong), weak: try expand(routing.weak), defaultThreshold: routing.defaultThreshold,
@@ -140,12 +180,26 @@ public enum ConfigurationFile {
             requestTimeout: try duration(file.requestTimeout, "request_timeout", default: .seconds(300)), apiKeys: keys)
         configuration.breakerFailures = file.breakerFailures ?? 5
         configuration.breakerCooldown = try duration(file.breakerCooldown, "breaker_cooldown", default: .seconds(10))
+        var learning = LearningConfiguration()
+        if let shadow = file.shadow {
+            learning.shadow.fraction = shadow.fraction ?? 0
+            learning.shadow.fractions = shadow.routers ?? [:]
+            learning.shadow.judge = try shadow.judge.map { text throws(ConfigurationError) in try expand(text) }
+            learning.shadow.budgetUSDPerHour = shadow.budgetUSDPerHour ?? learning.shadow.budgetUSDPerHour
+            learning.shadow.maxConcurrency = shadow.maxConcurrency ?? learning.shadow.maxConcurrency
+            learning.shadow.maxPending = shadow.maxPending ?? learning.shadow.maxPending
+            learning.shadow.reserveSlots = shadow.reserveSlots ?? learning.shadow.reserveSlots
+            learning.shadow.timeout = try duration(shadow.timeout, "shadow.timeout", default: learning.shadow.timeout)
+            learning.shadow.judgeMaxTokens = shadow.judgeMaxTokens ?? learning.shadow.judgeMaxTokens
+        }
+        if let feedback = file.feedback {
+            learning.feedback.maxAge = try duration(feedback.maxAge, "feedback.max_age", default: learning.feedback.maxAge)
+            learning.feedback.capacity = feedback.capacity ?? learning.feedback.capacity
+            learning.feedback.storePrompts = feedback.storePrompts ?? learning.feedback.storePrompts
+        }
+        learning.redactions = file.redact ?? []
+        configuration.learning = learning
         return try configuration.validated()
-    }
-
-    /// Comma- or newline-separated keys, blanks dropped.
-    public static func splitKeys(_ text: String) -> [String] {
-        text.split(whereSeparator: { $0 == "," || $0 == "\n" }).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     /// Replaces `${VAR}` and `${VAR:-default}`; an unset variable without a default is an error.

@@ -13,6 +13,8 @@ public struct DispatchOutcome: Sendable {
     public var usage: TokenUsage?
     public var status: Int = 200
     public var stream = false
+    /// The routed text, kept only when remembered requests keep prompts (feedback).
+    public var routedText: String?
 
     /// A request that arrives now.
     public init(requestID: String) {

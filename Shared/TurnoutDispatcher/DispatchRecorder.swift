@@ -22,16 +22,22 @@ public final class DispatchRecorder: Sendable {
     private static let statuses = [200, 400, 401, 404, 405, 413, 429, 499, 500, 502, 503, 504]
 
     private let configuration: DispatcherConfiguration
-    private let shipper: RecordShipper?
+    private let shipper: RecordShipper<RoutingRecord>?
     private let metrics: MetricsRegistry
     private let requestSeconds: Histogram
     private let firstByteSeconds: Histogram
     private let requests: [String: [Int: Counter]]
     private let models: [String: ModelSeries]
+    /// Where answered requests are remembered for rating; nil without feedback.
+    private let recent: RecentRequests?
+    private let redactor: Redactor?
 
-    public init(configuration: DispatcherConfiguration, shipper: RecordShipper?, metrics: MetricsRegistry) {
+    public init(configuration: DispatcherConfiguration, shipper: RecordShipper<RoutingRecord>?, metrics: MetricsRegistry,
+                recent: RecentRequests? = nil, redactor: Redactor? = nil) {
         self.configuration = configuration
         self.shipper = shipper
+        self.recent = recent
+        self.redactor = redactor
         self.metrics = metrics
         requestSeconds = metrics.histogram("turnout_dispatcher_request_seconds", help: "Time from a request's arrival to the end of its answer.")
         firstByteSeconds = metrics.histogram("turnout_dispatcher_upstream_first_byte_seconds", help: "Time from the first upstream attempt to the response head that was relayed.")
@@ -71,6 +77,11 @@ public final class DispatchRecorder: Sendable {
             series.promptTokens.increment(by: Double(usage.promptTokens))
             series.completionTokens.increment(by: Double(usage.completionTokens))
             series.cost.increment(by: cost)
+        }
+        if let recent, outcome.status == 200, !answering.isEmpty {
+            recent.remember(RecentRequests.Entry(requestID: outcome.requestID, timeMs: outcome.arrivedAtMs, router: decision?.router ?? "",
+                                                 routerVersion: decision?.routerVersion ?? "", route: route, answeringModel: answering,
+                                                 prompt: outcome.routedText.map { redactor?.redact($0) ?? $0 }))
         }
         guard let shipper else { return }
         shipper.submit(RoutingRecord(

@@ -12,12 +12,15 @@ public final class Dispatcher: Sendable {
     public let decider: RouteDecider
     let caller: UpstreamCaller
     let recorder: DispatchRecorder
+    /// Shadow judging and feedback; nil in a dispatcher that does neither.
+    public let learning: DispatcherLearning?
 
-    public init(configuration: DispatcherConfiguration, decider: RouteDecider, caller: UpstreamCaller, recorder: DispatchRecorder) {
+    public init(configuration: DispatcherConfiguration, decider: RouteDecider, caller: UpstreamCaller, recorder: DispatchRecorder, learning: DispatcherLearning? = nil) {
         self.configuration = configuration
         self.decider = decider
         self.caller = caller
         self.recorder = recorder
+        self.learning = learning
     }
 
     /// A chat completion: routed, or passed through to the upstream its `model` names.
@@ -47,11 +50,21 @@ public final class Dispatcher: Sendable {
         outcome.answeringModel = reply.upstream.name
         outcome.fellBack = reply.fellBack
         outcome.firstByteMs = reply.firstByteMs
+        if learning?.storePrompts == true { outcome.routedText = request.routingText }
+        let ticket = reply.head.status == 200 ? learning?.shadow?.ticket(for: request, decision: decision, answeringModel: reply.upstream.name,
+                                                                         fellBack: reply.fellBack, requestID: requestID, arrivedAtMs: outcome.arrivedAtMs) : nil
+        var result: CompletionResult
         if request.stream, reply.head.status == 200 {
-            return CompletionResult(answer: .stream(CompletionStream(reply: reply, clientWantsUsage: request.clientWantsUsage, recorder: recorder, outcome: outcome)),
-                                    route: outcome.route)
+            result = CompletionResult(answer: .stream(CompletionStream(reply: reply, clientWantsUsage: request.clientWantsUsage, recorder: recorder,
+                                                                       outcome: outcome, ticket: ticket)),
+                                      route: outcome.route)
+        } else {
+            result = await relayWhole(reply, outcome: &outcome, ticket: ticket)
         }
-        return await relayWhole(reply, outcome: &outcome)
+        if let ticket, let shadow = learning?.shadow {
+            result.afterDelivery = { shadow.submit(ticket) }
+        }
+        return result
     }
 
     /// Records a request refused before it reached `complete` (its body could not be read).
@@ -61,7 +74,7 @@ public final class Dispatcher: Sendable {
     }
 
     /// Reads a whole (non-streamed, or error) upstream answer and relays it with `model` rewritten.
-    private func relayWhole(_ reply: UpstreamReply, outcome: inout DispatchOutcome) async -> CompletionResult {
+    private func relayWhole(_ reply: UpstreamReply, outcome: inout DispatchOutcome, ticket: ShadowTicket?) async -> CompletionResult {
         defer { reply.slot.release() }
         var body: [UInt8] = []
         switch reply.body {
@@ -92,6 +105,7 @@ public final class Dispatcher: Sendable {
         outcome.status = reply.head.status
         outcome.usage = TokenUsage.parse(members["usage"])
         recorder.finish(outcome)
+        ticket?.complete(with: ChatAnswer.content(of: members) ?? "")
         return CompletionResult(answer: .completion(members.replacing([("model", JSONObjectMembers.string(reply.upstream.name))])), route: outcome.route)
     }
 

@@ -18,6 +18,8 @@ public enum DispatcherAPI {
             try authorize(frontEnd, context)
             guard !request.stream else { throw RPCError(.invalidArgument, "Dispatcher/Complete does not stream; use HTTP POST /v1/chat/completions for streams") }
             let result = await dispatcher.complete(request, requestID: frontEnd.requestID(given: context.metadata["x-request-id"]))
+            // The frame is written as soon as this returns; the hook may wait as little.
+            if let afterDelivery = result.afterDelivery { Task { afterDelivery() } }
             switch result.answer {
             case let .completion(body): return body
             case let .failure(error): throw rpcError(error)

@@ -30,6 +30,8 @@ public struct DispatcherConfiguration: Sendable, Equatable {
     /// Consecutive failures that open an upstream's circuit breaker, and how long it stays open.
     public var breakerFailures = 5
     public var breakerCooldown: Duration = .seconds(10)
+    /// Shadow judging, feedback, redaction (docs/learning.md).
+    public var learning = LearningConfiguration()
 
     public init(upstreams: [UpstreamConfiguration], strong: String, weak: String, defaultThreshold: Double? = nil, defaultStrongFraction: Double = 0.3,
                 fallback: Bool = true, unavailableRoute: Route = .strong, routingTimeout: Duration = .seconds(2), maxRetryAfter: Duration = .seconds(10),
@@ -74,6 +76,7 @@ public struct DispatcherConfiguration: Sendable, Equatable {
         if let threshold = defaultThreshold, !(0...1).contains(threshold) { throw .invalid("default_threshold must be between 0 and 1") }
         guard (0...1).contains(defaultStrongFraction) else { throw .invalid("default_strong_fraction must be between 0 and 1") }
         guard breakerFailures >= 1, breakerCooldown > .zero else { throw .invalid("breaker_failures must be at least 1 and breaker_cooldown positive") }
+        try learning.validate(upstreams: Set(upstreams.map(\.name)))
         return self
     }
 }

@@ -6,7 +6,7 @@ import TurnoutTransport
 /// The OpenAI-compatible HTTP surface: paths, authentication, request ids, health and readiness.
 public final class DispatcherFrontEnd: Sendable {
     private let dispatcher: Dispatcher
-    private let keys: [[UInt8]]
+    private let keys: BearerToken
     /// Whether the embedder, a scorer and routers are reachable; see `ready()`.
     private let readiness: @Sendable () async -> (ready: Bool, detail: [String: String])
     private let sequence = Atomic<UInt64>(0)
@@ -14,7 +14,7 @@ public final class DispatcherFrontEnd: Sendable {
 
     public init(dispatcher: Dispatcher, readiness: @escaping @Sendable () async -> (ready: Bool, detail: [String: String])) {
         self.dispatcher = dispatcher
-        keys = dispatcher.configuration.apiKeys.map { Array($0.utf8) }
+        keys = BearerToken(keys: dispatcher.configuration.apiKeys)
         self.readiness = readiness
     }
 
@@ -41,11 +41,13 @@ public final class DispatcherFrontEnd: Sendable {
             return await route(request)
         case ("GET", "/v1/models"):
             return .json(200, await models())
-        case (_, "/v1/chat/completions"), (_, "/v1/route"), (_, "/v1/models"):
+        case ("POST", "/v1/feedback"):
+            return feedback(request)
+        case (_, "/v1/chat/completions"), (_, "/v1/route"), (_, "/v1/models"), (_, "/v1/feedback"):
             let error = OpenAIError(status: 405, message: "method \(request.method) is not allowed on \(path)", type: "invalid_request_error")
             return .json(405, error.body)
         default:
-            return .json(404, OpenAIError.notFound("unknown endpoint \(request.method) \(path); this server offers /v1/chat/completions, /v1/models and /v1/route").body)
+            return .json(404, OpenAIError.notFound("unknown endpoint \(request.method) \(path); this server offers /v1/chat/completions, /v1/models, /v1/route and /v1/feedback").body)
         }
     }
 
@@ -59,14 +61,29 @@ public final class DispatcherFrontEnd: Sendable {
             result = dispatcher.refuse(error, requestID: id)
         }
         let headers = result.route.headers
+        var response: HTTPServerResponse
         switch result.answer {
         case let .completion(body):
-            return .json(200, body, headers: headers)
+            response = .json(200, body, headers: headers)
         case let .stream(stream):
-            return HTTPServerResponse(status: 200, headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")] + headers,
-                                      body: .stream { writer in await stream.relay { writer.write($0) } })
+            response = HTTPServerResponse(status: 200, headers: [("Content-Type", "text/event-stream"), ("Cache-Control", "no-cache")] + headers,
+                                          body: .stream { writer in await stream.relay { writer.write($0) } })
         case let .failure(error):
-            return .json(error.status, error.body, headers: headers + (error.retryAfter.map { [("Retry-After", $0)] } ?? []))
+            response = .json(error.status, error.body, headers: headers + (error.retryAfter.map { [("Retry-After", $0)] } ?? []))
+        }
+        response.afterDelivery = result.afterDelivery
+        return response
+    }
+
+    /// `POST /v1/feedback` (`FeedbackReceiver`).
+    private func feedback(_ request: HTTPServerRequest) -> HTTPServerResponse {
+        guard let learning = dispatcher.learning else {
+            return .json(503, OpenAIError(status: 503, message: "this dispatcher takes no feedback", type: "api_error", code: "feedback_unavailable").body)
+        }
+        do throws(OpenAIError) {
+            return .json(200, try learning.feedback.receive(try FeedbackReceiver.Submission(body: request.body)))
+        } catch {
+            return .json(error.status, error.body)
         }
     }
 
@@ -81,26 +98,12 @@ public final class DispatcherFrontEnd: Sendable {
 
     /// nil when the request may proceed. Keys are compared in constant time.
     public func authenticate(authorization header: String?) -> OpenAIError? {
-        guard !keys.isEmpty else { return nil }
-        guard let header else {
-            return .unauthorized("You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.")
+        switch keys.refusal(authorization: header) {
+        case nil: nil
+        case .missing: .unauthorized("You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.")
+        case .malformed: .unauthorized("The Authorization header must be 'Bearer YOUR_KEY'.")
+        case .wrongKey: .unauthorized("Incorrect API key provided.")
         }
-        let utf8 = Array(header.utf8)
-        guard utf8.count > 7, utf8[0..<7].map({ $0 | 0x20 }) == Array("bearer ".utf8) else {
-            return .unauthorized("The Authorization header must be 'Bearer YOUR_KEY'.")
-        }
-        let presented = Array(utf8[7...].drop { $0 == 0x20 })
-        var matched = false
-        for key in keys where Self.constantTimeEqual(key, presented) { matched = true }
-        return matched ? nil : .unauthorized("Incorrect API key provided.")
-    }
-
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        var difference = UInt8(a.count == b.count ? 0 : 1)
-        for index in 0..<max(a.count, b.count) {
-            difference |= (index < a.count ? a[index] : 0) ^ (index < b.count ? b[index] : 0)
-        }
-        return difference == 0
     }
 
     /// The client's `x-request-id` when it sent a sane one, else a fresh id.

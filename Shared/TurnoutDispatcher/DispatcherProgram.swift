@@ -1,5 +1,6 @@
 import Foundation
 import TurnoutHTTPClient
+import TurnoutCollectorAPI
 import TurnoutEmbedderAPI
 import TurnoutRuntime
 import TurnoutScorerAPI
@@ -31,6 +32,11 @@ public enum DispatcherProgram {
             OptionSpec("embedder", env: "TURNOUT_EMBEDDER", default: "127.0.0.1:7101", value: "HOST:PORT,...", help: "Embedding service"),
             OptionSpec("scorer", env: "TURNOUT_SCORER", default: "127.0.0.1:7102", value: "HOST:PORT,...", help: "Scoring service replicas (a DNS name resolving to all of them works too)"),
             OptionSpec("max-body-bytes", env: "TURNOUT_DISPATCHER_MAX_BODY_BYTES", default: String(8 << 20), value: "N", help: "Largest request body accepted (413 above)"),
+            OptionSpec("shadow-fraction", env: "TURNOUT_SHADOW_FRACTION", default: "", value: "F",
+                       help: "Share of routed requests shadow-judged, over the config's shadow.fraction (docs/learning.md; needs --shadow-judge and --collector)"),
+            OptionSpec("shadow-judge", env: "TURNOUT_SHADOW_JUDGE", default: "", value: "UPSTREAM", help: "The upstream that judges shadow battles, over the config's shadow.judge"),
+            OptionSpec("shadow-budget-usd-per-hour", env: "TURNOUT_SHADOW_BUDGET_USD_PER_HOUR", default: "", value: "USD",
+                       help: "Shadow and judge calls stop for the hour once they cost this, over the config's (default 1)"),
             OptionSpec("record-buffer", env: "TURNOUT_DISPATCHER_RECORD_BUFFER", default: "100000", value: "N", help: "Routing records held while the collector is unreachable; older ones are dropped past this"),
         ]
     )
@@ -58,8 +64,17 @@ public enum DispatcherProgram {
             configuration = try DispatcherConfiguration(upstreams: [strong, weak], strong: strong.name, weak: weak.name,
                                                         defaultStrongFraction: fraction, unavailableRoute: unavailable).validated()
         }
-        configuration.apiKeys += ConfigurationFile.splitKeys(options.string("api-keys") ?? "")
-        return configuration
+        configuration.apiKeys += options.list("api-keys")
+        if let text = options.string("shadow-fraction"), !text.isEmpty {
+            guard let fraction = Double(text) else { throw .invalid("--shadow-fraction must be a number between 0 and 1, got \"\(text)\"") }
+            configuration.learning.shadow.fraction = fraction
+        }
+        if let judge = options.string("shadow-judge"), !judge.isEmpty { configuration.learning.shadow.judge = judge }
+        if let text = options.string("shadow-budget-usd-per-hour"), !text.isEmpty {
+            guard let budget = Double(text) else { throw .invalid("--shadow-budget-usd-per-hour must be a number, got \"\(text)\"") }
+            configuration.learning.shadow.budgetUSDPerHour = budget
+        }
+        return try configuration.validated()
     }
 
     public static func makeService(_ context: ServiceRunner.Context) throws -> ServiceRunner.Service {
@@ -79,16 +94,33 @@ public enum DispatcherProgram {
         var scorerConfiguration = ClientConfiguration(targets: try options.hostPorts("scorer"))
         scorerConfiguration.defaultTimeout = configuration.routingTimeout
         let scorer = try WireClient(configuration: scorerConfiguration, logger: logger)
-        var shipping = RecordShipper.Configuration()
+        var shipping = ShippingConfiguration()
         shipping.maxBuffered = try options.int("record-buffer", range: 1...100_000_000)
-        let shipper: RecordShipper? = (options.string("collector") ?? "").isEmpty ? nil
-            : try RecordShipper(collector: try options.hostPorts("collector"), configuration: shipping, metrics: context.metrics, logger: logger)
+        let collectorConnection: WireClient? = try collectorClient(options, logger: logger)
+        let collector = collectorConnection.map(CollectorClient.init)
+        let routingRecords = collector.map { RecordShipper<RoutingRecord>(collector: $0, configuration: shipping, metrics: context.metrics, logger: logger) }
+        let battles = collector.map { RecordShipper<BattleRecord>(collector: $0, configuration: shipping, metrics: context.metrics, logger: logger) }
+        let ratings = collector.map { RecordShipper<FeedbackRecord>(collector: $0, configuration: shipping, metrics: context.metrics, logger: logger) }
+        let learning = configuration.learning
+        if learning.shadow.isEnabled, collector == nil {
+            logger.warning("shadow judging is on but no --collector is set: battles are judged and dropped")
+        }
+        let redactor = try Redactor(patterns: learning.redactions, maxBytes: learning.maxStoredPromptBytes)
+        let recent = RecentRequests(capacity: learning.feedback.capacity, maxAge: learning.feedback.maxAge)
         let http = HTTPClient()
         let decider = RouteDecider(configuration: configuration, embedder: EmbedderClient(embedder), scorer: ScorerClient(scorer), metrics: context.metrics, logger: logger)
         let caller = UpstreamCaller(upstreams: configuration.upstreams, client: http, maxRetryAfter: configuration.maxRetryAfter, environment: environment,
                                     breakerThreshold: configuration.breakerFailures, breakerCooldown: configuration.breakerCooldown, metrics: context.metrics, logger: logger)
+        // Learning calls have an HTTP client (a curl thread) of their own, apart from the clients'.
+        let learningHTTP: HTTPClient? = learning.shadow.isEnabled ? HTTPClient() : nil
+        let shadow = learningHTTP.map { client in
+            ShadowJudge(configuration: learning.shadow, dispatcher: configuration, caller: caller, client: client, battles: battles, redactor: redactor,
+                        metrics: context.metrics, logger: logger)
+        }
+        let feedback = FeedbackReceiver(recent: recent, dispatcher: configuration, ratings: ratings, battles: battles, metrics: context.metrics)
         let dispatcher = Dispatcher(configuration: configuration, decider: decider, caller: caller,
-                                    recorder: DispatchRecorder(configuration: configuration, shipper: shipper, metrics: context.metrics))
+                                    recorder: DispatchRecorder(configuration: configuration, shipper: routingRecords, metrics: context.metrics, recent: recent, redactor: redactor),
+                                    learning: DispatcherLearning(shadow: shadow, feedback: feedback, recent: recent, redactor: redactor, storePrompts: learning.feedback.storePrompts))
         let frontEnd = DispatcherFrontEnd(dispatcher: dispatcher) {
             await readiness(embedder: embedder, scorer: scorer, decider: decider)
         }
@@ -111,11 +143,24 @@ public enum DispatcherProgram {
         }
         return ServiceRunner.Service(registry: registry, http: server, stop: {
             refresher.cancel()
-            await shipper?.shutdown()
+            await shadow?.shutdown()
+            learningHTTP?.shutdown()
+            await routingRecords?.shutdown()
+            await battles?.shutdown()
+            await ratings?.shutdown()
+            collectorConnection?.shutdown()
             http.shutdown()
             embedder.shutdown()
             scorer.shutdown()
         })
+    }
+
+    /// The one connection to the collector every kind of record travels on; nil without `--collector`.
+    static func collectorClient(_ options: ParsedOptions, logger: Logger) throws -> WireClient? {
+        guard let targets = options.string("collector"), !targets.isEmpty else { return nil }
+        var configuration = ClientConfiguration(targets: try options.hostPorts("collector"))
+        configuration.defaultTimeout = .seconds(10)
+        return try WireClient(configuration: configuration, logger: logger)
     }
 
     /// Ready when the embedder and a scorer answer `Health/Check` and a router is loaded.

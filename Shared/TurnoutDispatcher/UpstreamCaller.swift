@@ -33,10 +33,10 @@ public final class UpstreamCaller: Sendable {
         }
     }
 
-    private let members: [String: Member]
+    let members: [String: Member]
     private let client: HTTPClient
     private let maxRetryAfter: Duration
-    private let logger: Logger
+    let logger: Logger
 
     public init(upstreams: [UpstreamConfiguration], client: HTTPClient, maxRetryAfter: Duration, environment: [String: String],
                 breakerThreshold: Int = 5, breakerCooldown: Duration = .seconds(10), metrics: MetricsRegistry, logger: Logger) {

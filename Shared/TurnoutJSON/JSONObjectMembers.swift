@@ -32,12 +32,13 @@ public struct JSONObjectMembers: Sendable {
         members.contains { $0.key == key }
     }
 
-    /// The object with members replaced (every occurrence) or, when absent, appended; values are raw JSON.
-    public func replacing(_ replacements: [(key: String, value: [UInt8])]) -> [UInt8] {
+    /// The object with members replaced (every occurrence) or, when absent, appended, and the
+    /// members named in `removed` left out; values are raw JSON.
+    public func replacing(_ replacements: [(key: String, value: [UInt8])], removing removed: Set<String> = []) -> [UInt8] {
         var output: [UInt8] = [UInt8(ascii: "{")]
         output.reserveCapacity(bytes.count + 64)
         var used = Set<String>()
-        for member in members {
+        for member in members where !removed.contains(member.key) {
             if output.count > 1 { output.append(UInt8(ascii: ",")) }
             JSONWriter.appendString(member.key, to: &output)
             output.append(UInt8(ascii: ":"))

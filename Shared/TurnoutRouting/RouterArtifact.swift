@@ -42,6 +42,9 @@ public struct RouterArtifact: Codable, Sendable {
     public var createdAt: String
     /// Threshold per strong-call fraction ("0.3" -> threshold), calibrated on the training prompts.
     public var calibration: [String: Double]
+    /// What it was trained on, source by source, with counts and licences; nil in artifacts
+    /// made before sources were recorded.
+    public var trainingSources: [TrainingSource]?
     public var weights: Weights
     /// SHA-256 of the payload as read from disk (empty for an artifact not yet written or read).
     public internal(set) var checksum = ""
@@ -58,10 +61,11 @@ public struct RouterArtifact: Codable, Sendable {
         case trainingBattles = "training_battles"
         case createdAt = "created_at"
         case calibration, weights
+        case trainingSources = "training_sources"
     }
 
     public init(kind: String, embeddingModel: String, embeddingDimensions: Int, hyperparameters: [String: Double], trainingDataSHA256: String,
-                trainingBattles: Int, createdAt: Date = Date(), calibration: [String: Double], weights: Weights) {
+                trainingBattles: Int, createdAt: Date = Date(), calibration: [String: Double], weights: Weights, trainingSources: [TrainingSource]? = nil) {
         formatVersion = Self.formatVersion
         self.kind = kind
         self.embeddingModel = embeddingModel
@@ -72,6 +76,7 @@ public struct RouterArtifact: Codable, Sendable {
         self.createdAt = ISO8601DateFormatter().string(from: createdAt)
         self.calibration = calibration
         self.weights = weights
+        self.trainingSources = trainingSources
         prepare()
     }
 
@@ -89,6 +94,13 @@ public struct RouterArtifact: Codable, Sendable {
         case let .similarityRanking(model): model.winRate(for: embedding)
         case let .expectedGain(model): model.winRate(for: embedding)
         }
+    }
+
+    /// Win rates of many prompts, as `winRate(for:)` each (gain's neighbour search batched),
+    /// for evaluation.
+    public func winRates(for embeddings: [[Float]]) -> [Double] {
+        if case let .expectedGain(model) = weights { return model.winRates(for: embeddings) }
+        return embeddings.map(winRate(for:))
     }
 
     /// Writes the artifact atomically (a temporary file renamed into place), so a reader never sees half a file.

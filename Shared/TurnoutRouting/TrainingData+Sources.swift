@@ -5,6 +5,17 @@ extension TrainingData {
     public struct Corpus: Sendable {
         public var items: [BenchmarkItem] = []
         public var notes: [String] = []
+        /// One per path, in order, for the artifact's provenance.
+        public var sources: [TrainingSource] = []
+
+        public init() {}
+
+        /// Adds another corpus after this one.
+        public mutating func append(_ other: Corpus) {
+            items += other.items
+            notes += other.notes
+            sources += other.sources
+        }
     }
 
     /// Reads every path as the kind of training data it holds, decided by its shape:
@@ -17,7 +28,8 @@ extension TrainingData {
     /// its own battles (human votes and judge scores rate models on different footings).
     /// Nothing is decontaminated: that guards evaluation, not training.
     /// - Throws: `BenchmarkDataError` naming the path (and line) that cannot be used.
-    public static func corpus(_ paths: [URL], pairing: ModelPairing) throws(BenchmarkDataError) -> Corpus {
+    /// - Parameter licences: licences by path, for sources whose licence Turnout cannot tell.
+    public static func corpus(_ paths: [URL], pairing: ModelPairing, licences: [String: String] = [:]) throws(BenchmarkDataError) -> Corpus {
         var corpus = Corpus()
         for path in paths {
             var isDirectory: ObjCBool = false
@@ -25,7 +37,9 @@ extension TrainingData {
                 throw BenchmarkDataError(path: path.path, message: "does not exist")
             }
             let source: BattleSource
+            let kind: String
             if isDirectory.boolValue {
+                kind = "mt_bench"
                 if MTBench.holdsData(path) {
                     source = try MTBench.battles(directory: path)
                 } else {
@@ -36,12 +50,18 @@ extension TrainingData {
                     let items = try benchmarkItems([path])
                     corpus.items += items
                     corpus.notes.append("\(path.path): \(items.count) golden labels (\(summary(items)))")
+                    corpus.sources.append(TrainingSource(name: path.path, kind: "benchmark", items: items,
+                                                         licence: licences[path.path] ?? TrainingSource.knownLicence(of: path.path)))
                     continue
                 }
             } else {
                 switch path.pathExtension.lowercased() {
-                case "csv": source = try ArenaBattles.csv(path)
-                case "jsonl": source = try ArenaBattles.jsonl(path)
+                case "csv":
+                    source = try ArenaBattles.csv(path)
+                    kind = "arena"
+                case "jsonl":
+                    source = try ArenaBattles.jsonl(path)
+                    kind = "battles"
                 default:
                     throw BenchmarkDataError(path: path.path, message: "is neither a directory nor a .csv or .jsonl battle file")
                 }
@@ -49,6 +69,8 @@ extension TrainingData {
             let labelled = try pairing.label(source)
             corpus.items += labelled.items
             corpus.notes.append(note(source, labelled, pairing: pairing))
+            corpus.sources.append(TrainingSource(name: path.path, kind: kind, items: labelled.items,
+                                                 licence: licences[path.path] ?? TrainingSource.knownLicence(of: path.path)))
         }
         return corpus
     }

@@ -21,6 +21,16 @@ public struct ParsedOptions: Sendable {
         return ["1", "true", "yes", "on"].contains(value.lowercased())
     }
 
+    /// A comma- or newline-separated list (keys, paths), blanks dropped.
+    public func list(_ name: String) -> [String] {
+        Self.splitList(string(name) ?? "")
+    }
+
+    /// Comma- or newline-separated entries, trimmed, blanks dropped.
+    public static func splitList(_ text: String) -> [String] {
+        text.split(whereSeparator: { $0 == "," || $0 == "\n" }).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
     public func int(_ name: String, range: ClosedRange<Int> = Int.min...Int.max) throws(ConfigurationError) -> Int {
         let text = try require(name)
         guard let value = Int(text), range.contains(value) else {

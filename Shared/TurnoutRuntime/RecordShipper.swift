@@ -5,26 +5,30 @@ import TurnoutTelemetry
 import TurnoutTransport
 import TurnoutWire
 
-/// Ships routing records to the collector in batches, in the background.
+/// How a `RecordShipper` batches, buffers and retries.
+public struct ShippingConfiguration: Sendable {
+    public var maxBuffered = 100_000
+    public var batchSize = 100
+    /// How long a partial batch waits before it is sent anyway.
+    public var flushInterval: Duration = .milliseconds(500)
+    public var maxBackoff: Duration = .seconds(5)
+
+    public init() {}
+}
+
+/// Ships records of one kind (routing records, battles, ratings) to the collector in
+/// batches, in the background.
 ///
 /// `submit` never waits: the request path must not slow down because the collector is slow
 /// or gone. Records wait in a bounded buffer and leave it only once the collector has
 /// acknowledged (committed) them; a failed batch is sent again after a backoff, and the
 /// collector's idempotency by record id makes the resend harmless. Past the bound, the
 /// oldest records are dropped and counted.
-public final class RecordShipper: Sendable {
-    public struct Configuration: Sendable {
-        public var maxBuffered = 100_000
-        public var batchSize = 100
-        /// How long a partial batch waits before it is sent anyway.
-        public var flushInterval: Duration = .milliseconds(500)
-        public var maxBackoff: Duration = .seconds(5)
-
-        public init() {}
-    }
+public final class RecordShipper<Record: CollectedRecord>: Sendable {
+    public typealias Configuration = ShippingConfiguration
 
     private struct Buffer {
-        var records: [RoutingRecord] = []
+        var records: [Record] = []
         var head = 0
         var count: Int { records.count - head }
 
@@ -37,7 +41,6 @@ public final class RecordShipper: Sendable {
     }
 
     public let configuration: Configuration
-    private let connection: WireClient
     private let collector: CollectorClient
     private let logger: Logger
     private let buffer = Mutex(Buffer())
@@ -47,21 +50,21 @@ public final class RecordShipper: Sendable {
     private let shipped: Counter
     private let buffered: Gauge
 
-    public init(collector: [HostPort], configuration: Configuration = Configuration(), metrics: MetricsRegistry, logger: Logger) throws(TransportError) {
+    /// - Parameter collector: the collector's client, which the caller owns and shuts down
+    ///   after this shipper: one connection carries every kind of record.
+    public init(collector: CollectorClient, configuration: Configuration = Configuration(), metrics: MetricsRegistry, logger: Logger) {
         self.configuration = configuration
-        var clientConfiguration = ClientConfiguration(targets: collector)
-        clientConfiguration.defaultTimeout = .seconds(10)
-        connection = try WireClient(configuration: clientConfiguration, logger: logger)
-        self.collector = CollectorClient(connection)
+        self.collector = collector
         self.logger = logger
-        dropped = metrics.counter("turnout_records_dropped_total", help: "Routing records dropped because the buffer for the collector was full.")
-        shipped = metrics.counter("turnout_records_shipped_total", help: "Routing records acknowledged by the collector.")
-        buffered = metrics.gauge("turnout_records_buffered", help: "Routing records waiting for the collector.")
+        let kind = ["kind": Record.kind]
+        dropped = metrics.counter("turnout_records_dropped_total", help: "Records dropped because the buffer for the collector was full, by kind.", labels: kind)
+        shipped = metrics.counter("turnout_records_shipped_total", help: "Records acknowledged by the collector, by kind.", labels: kind)
+        buffered = metrics.gauge("turnout_records_buffered", help: "Records waiting for the collector, by kind.", labels: kind)
         task.withLock { $0 = Task { [self] in await run() } }
     }
 
     /// Queues a record; returns at once.
-    public func submit(_ record: RoutingRecord) {
+    public func submit(_ record: Record) {
         let (count, overflow) = buffer.withLock { buffer -> (Int, Int) in
             buffer.records.append(record)
             let overflow = max(0, buffer.count - configuration.maxBuffered)
@@ -84,11 +87,10 @@ public final class RecordShipper: Sendable {
             try? await Task.sleep(for: .milliseconds(20))
         }
         if pendingCount > 0 {
-            logger.warning("stopping with routing records not delivered", ["records": .int(pendingCount)])
+            logger.warning("stopping with records not delivered", ["kind": .string(Record.kind), "records": .int(pendingCount)])
         }
         task.withLock { $0?.cancel() }
         wake.continuation.finish()
-        connection.shutdown()
     }
 
     private func run() async {
@@ -104,7 +106,7 @@ public final class RecordShipper: Sendable {
             let batch = buffer.withLock { buffer in Array(buffer.records[buffer.head..<min(buffer.records.count, buffer.head + configuration.batchSize)]) }
             if batch.isEmpty { continue }
             do throws(RPCError) {
-                _ = try await collector.store(batch)
+                try await Record.store(batch, in: collector)
                 let remaining = buffer.withLock { buffer -> Int in
                     // Only what is still at the head is removed: records dropped for overflow meanwhile are not removed twice.
                     let sentIDs = Set(batch.map(\.id))
@@ -116,7 +118,7 @@ public final class RecordShipper: Sendable {
                 buffered.set(Double(remaining))
                 backoff = .milliseconds(100)
             } catch {
-                logger.warning("could not ship routing records; will retry", ["records": .int(batch.count), "error": .string(error.description), "retry_ms": .int(backoff.milliseconds)])
+                logger.warning("could not ship records; will retry", ["kind": .string(Record.kind), "records": .int(batch.count), "error": .string(error.description), "retry_ms": .int(backoff.milliseconds)])
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, configuration.maxBackoff)
             }

@@ -23,7 +23,12 @@ public final class RouterSet: Sendable {
             if case .similarityRanking(let model) = artifact.weights { pass = model.similarityPass.rawValue }
             return ScorerAPI.RouterInfo(name: name, kind: artifact.kind, version: version, embeddingModel: artifact.embeddingModel,
                                         embeddingDims: artifact.embeddingDimensions, trainingBattles: artifact.trainingBattles,
-                                        createdAt: artifact.createdAt, strongFractions: artifact.calibration.keys.sorted(), similarityPass: pass)
+                                        createdAt: artifact.createdAt, strongFractions: artifact.calibration.keys.sorted(), similarityPass: pass,
+                                        trainingSources: artifact.trainingSources?.map { source in
+                                            ScorerAPI.TrainingSource(name: source.name, kind: source.kind, items: source.items, strongWins: source.strongWins,
+                                                                     weakWins: source.weakWins, ties: source.ties, licence: source.licence, weight: source.weight,
+                                                                     fromMs: source.fromMs, toMs: source.toMs)
+                                        })
         }
     }
 

@@ -55,9 +55,11 @@ extension ScorerAPI {
         /// For `sw_ranking`: the rows each query scans, `int8`, `int4` or `int2` (see
         /// `--sw-scan-budget-mib`); absent for other kinds.
         public var similarityPass: String?
+        /// What the router was trained on; absent for artifacts that do not record it.
+        public var trainingSources: [TrainingSource]?
 
         public init(name: String, kind: String, version: String, embeddingModel: String, embeddingDims: Int, trainingBattles: Int,
-                    createdAt: String, strongFractions: [String], similarityPass: String?) {
+                    createdAt: String, strongFractions: [String], similarityPass: String?, trainingSources: [TrainingSource]? = nil) {
             self.name = name
             self.kind = kind
             self.version = version
@@ -67,6 +69,7 @@ extension ScorerAPI {
             self.createdAt = createdAt
             self.strongFractions = strongFractions
             self.similarityPass = similarityPass
+            self.trainingSources = trainingSources
         }
 
         enum CodingKeys: String, CodingKey {
@@ -77,6 +80,45 @@ extension ScorerAPI {
             case createdAt = "created_at"
             case strongFractions = "strong_fractions"
             case similarityPass = "similarity_pass"
+            case trainingSources = "training_sources"
+        }
+    }
+
+    /// One source of a router's training data, as its artifact records it.
+    public struct TrainingSource: Codable, Sendable, Equatable {
+        public var name: String
+        /// `benchmark`, `battles`, `arena` or `mt_bench`.
+        public var kind: String
+        public var items: Int
+        public var strongWins: Int
+        public var weakWins: Int
+        public var ties: Int
+        public var licence: String
+        public var weight: Double
+        public var fromMs: Int64?
+        public var toMs: Int64?
+
+        public init(name: String, kind: String, items: Int, strongWins: Int, weakWins: Int, ties: Int, licence: String, weight: Double,
+                    fromMs: Int64?, toMs: Int64?) {
+            self.name = name
+            self.kind = kind
+            self.items = items
+            self.strongWins = strongWins
+            self.weakWins = weakWins
+            self.ties = ties
+            self.licence = licence
+            self.weight = weight
+            self.fromMs = fromMs
+            self.toMs = toMs
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case name, kind, items
+            case strongWins = "strong_wins"
+            case weakWins = "weak_wins"
+            case ties, licence, weight
+            case fromMs = "from_ms"
+            case toMs = "to_ms"
         }
     }
 

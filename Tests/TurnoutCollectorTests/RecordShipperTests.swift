@@ -26,11 +26,13 @@ import TurnoutWire
         let port = Int(try LoopbackSocket.freePort())
         let state = TestPaths.temporaryDirectory("shipper")
         let metrics = MetricsRegistry()
-        var configuration = RecordShipper.Configuration()
+        var configuration = ShippingConfiguration()
         configuration.flushInterval = .milliseconds(50)
         configuration.maxBackoff = .milliseconds(200)
-        let shipper = try RecordShipper(collector: [HostPort(host: "127.0.0.1", port: UInt16(port))], configuration: configuration,
-                                        metrics: metrics, logger: Logger(service: "test", sink: MemoryLogSink()))
+        let connection = try WireClient.forTesting([HostPort(host: "127.0.0.1", port: UInt16(port))]) { $0.defaultTimeout = .seconds(10) }
+        defer { connection.shutdown() }
+        let shipper = RecordShipper<RoutingRecord>(collector: CollectorClient(connection), configuration: configuration,
+                                                   metrics: metrics, logger: Logger(service: "test", sink: MemoryLogSink()))
         // The collector is not running yet: records queue up.
         for index in 0..<500 { shipper.submit(.sample(id: "early-\(index)")) }
         try await Task.sleep(for: .milliseconds(300))
@@ -52,10 +54,12 @@ import TurnoutWire
 
     @Test func theBufferIsBoundedAndDropsAreCounted() async throws {
         let metrics = MetricsRegistry()
-        var configuration = RecordShipper.Configuration()
+        var configuration = ShippingConfiguration()
         configuration.maxBuffered = 50
-        let shipper = try RecordShipper(collector: [HostPort(host: "127.0.0.1", port: 1)], configuration: configuration,
-                                        metrics: metrics, logger: Logger(service: "test", sink: MemoryLogSink()))
+        let connection = try WireClient.forTesting([HostPort(host: "127.0.0.1", port: 1)])
+        defer { connection.shutdown() }
+        let shipper = RecordShipper<RoutingRecord>(collector: CollectorClient(connection), configuration: configuration,
+                                                   metrics: metrics, logger: Logger(service: "test", sink: MemoryLogSink()))
         for index in 0..<120 { shipper.submit(.sample(id: "r\(index)")) }
         #expect(shipper.pendingCount == 50)
         let dropped = metrics.snapshot().first { $0.name == "turnout_records_dropped_total" }?.samples.first?.value

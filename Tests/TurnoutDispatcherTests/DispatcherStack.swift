@@ -16,8 +16,12 @@ struct DispatcherStack: Sendable {
     static let strongName = "strong-model"
     static let weakName = "weak-model"
 
+    static let judgeName = "judge-model"
+
     let strong: TestUpstream
     let weak: TestUpstream
+    /// The judge upstream, when the stack learns from its traffic.
+    let judge: TestUpstream?
     let collector: RunningService?
     let collectorState: URL
     let embedder: RunningService
@@ -34,23 +38,27 @@ struct DispatcherStack: Sendable {
     /// - Parameters:
     ///   - scorerTarget: where the dispatcher looks for scorers; the real one when nil.
     ///   - withCollector: false leaves records unshipped.
-    static func start(scorerTarget: String? = nil, withCollector: Bool = true, fallback: Bool = true, extraArguments: [String] = []) async throws -> DispatcherStack {
+    ///   - learning: members added to the dispatcher's configuration (`"shadow": {...}`); with
+    ///     it, a third test upstream is started as `judge-model`.
+    static func start(scorerTarget: String? = nil, withCollector: Bool = true, fallback: Bool = true, learning: String? = nil,
+                      extraArguments: [String] = []) async throws -> DispatcherStack {
         async let strongStarted = TestUpstream.start(name: strongName)
         async let weakStarted = TestUpstream.start(name: weakName)
         let (strong, weak) = try await (strongStarted, weakStarted)
+        let judge = learning == nil ? nil : try await TestUpstream.start(name: judgeName)
         let collectorState = TestPaths.temporaryDirectory("collector")
         let collector = withCollector ? try await RunningService.start("turnout-collector", stateDirectory: collectorState, http: true, arguments: ["--durability", "normal"]) : nil
         let embedder = try await RunningService.start("turnout-embedder", stateDirectory: TestPaths.temporaryDirectory("embedder"), arguments: ["--model-dir", modelDirectory])
         let scorer = try await RunningService.start("turnout-scorer", stateDirectory: TestPaths.temporaryDirectory("scorer"), arguments: [
             "--routers-dir", try routersForTests().path, "--embedder", embedder.wireTarget.description])
         let configuration = TestPaths.temporaryDirectory("dispatcher-config").appendingPathComponent("dispatcher.json")
-        try configurationFile(strong: strong, weak: weak, fallback: fallback).write(to: configuration)
+        try configurationFile(strong: strong, weak: weak, judge: judge, fallback: fallback, learning: learning).write(to: configuration)
         var arguments = ["--config", configuration.path, "--embedder", embedder.wireTarget.description, "--scorer", scorerTarget ?? scorer.wireTarget.description,
                          "--api-keys", apiKey, "--report-interval", "200ms"]
         if let collector { arguments += ["--collector", collector.wireTarget.description] }
         let dispatcher = try await RunningService.start("turnout-dispatcher", stateDirectory: TestPaths.temporaryDirectory("dispatcher"), http: true,
                                                         arguments: arguments + extraArguments, environment: ["TEST_UPSTREAM_KEY": upstreamKey])
-        return DispatcherStack(strong: strong, weak: weak, collector: collector, collectorState: collectorState, embedder: embedder, scorer: scorer,
+        return DispatcherStack(strong: strong, weak: weak, judge: judge, collector: collector, collectorState: collectorState, embedder: embedder, scorer: scorer,
                                dispatcher: dispatcher, http: HTTPClient())
     }
 
@@ -65,10 +73,12 @@ struct DispatcherStack: Sendable {
         return directory
     }
 
-    static func configurationFile(strong: TestUpstream, weak: TestUpstream, fallback: Bool) -> Data {
-        Data("""
+    static func configurationFile(strong: TestUpstream, weak: TestUpstream, judge: TestUpstream? = nil, fallback: Bool, learning: String? = nil) -> Data {
+        let judgeUpstream = judge.map { #"{"name": "\#(judgeName)", "base_url": "\#($0.baseURL)/v1", "input_price_per_million": 10, "output_price_per_million": 30},"# } ?? ""
+        return Data("""
         {
           "upstreams": [
+            \(judgeUpstream)
             {"name": "\(strongName)", "base_url": "\(strong.baseURL)/v1", "api_key_env": "TEST_UPSTREAM_KEY",
              "input_price_per_million": 10, "output_price_per_million": 30, "timeout": "10s", "first_byte_timeout": "1500ms", "max_concurrency": 32},
             {"name": "\(weakName)", "base_url": "${WEAK_BASE_URL:-\(weak.baseURL)/v1}", "api_key_env": "TEST_UPSTREAM_KEY",
@@ -79,7 +89,7 @@ struct DispatcherStack: Sendable {
           "max_retry_after": "3s",
           "request_timeout": "20s",
           "breaker_failures": 3,
-          "breaker_cooldown": "1s"
+          "breaker_cooldown": "1s"\(learning.map { ",\n  " + $0 } ?? "")
         }
         """.utf8)
     }
@@ -90,6 +100,7 @@ struct DispatcherStack: Sendable {
         if let collector { _ = collector.process.terminate(grace: .seconds(5)) }
         strong.stop()
         weak.stop()
+        judge?.stop()
     }
 
     /// Sends a request to the dispatcher's HTTP API with the client key (unless `key` says otherwise).

@@ -22,11 +22,13 @@ public struct TestUpstream: Sendable {
         }
     }
 
-    /// Switches behaviour: `ok`, `fail500`, `rate429`, `reject400`, `stall`, `garbage`, `close_mid_stream`, `slow_stream`.
-    public func set(mode: String, count: Int? = nil, delayMilliseconds: Int = 0, retryAfter: Int? = nil) throws {
+    /// Switches behaviour: `ok`, `fail500`, `rate429`, `reject400`, `stall`, `garbage`, `close_mid_stream`, `slow_stream`,
+    /// or `judge`: a pairwise judge preferring the answer of the upstream named `prefer`.
+    public func set(mode: String, count: Int? = nil, delayMilliseconds: Int = 0, retryAfter: Int? = nil, prefer: String? = nil) throws {
         var body: [String: Any] = ["mode": mode, "delay_ms": delayMilliseconds]
         if let count { body["count"] = count }
         if let retryAfter { body["retry_after"] = retryAfter }
+        if let prefer { body["prefer"] = prefer }
         _ = try post("/control", body)
     }
 

@@ -5,7 +5,8 @@ It exists because real upstream models cannot run here. It answers, streams slow
 fails with 5xx or 429, closes mid-stream or returns garbage, as the test asks:
 
   POST /control   {"mode": "...", "count": N, "delay_ms": D, "retry_after": S}
-      mode: ok | fail500 | rate429 | reject400 | stall | garbage | close_mid_stream | slow_stream
+      mode: ok | fail500 | rate429 | reject400 | stall | garbage | close_mid_stream | slow_stream | judge
+      judge: answers as a pairwise judge that prefers the answer of model "prefer" ([[A]] or [[B]]), [[C]] if neither
       count: how many requests get the mode before it reverts to ok (default: all)
   GET  /stats     {"requests": {path: n}, "last_headers": {...}, "last_body": {...}}
   POST /v1/embeddings         deterministic unit vectors (--dims, default 8)
@@ -38,6 +39,7 @@ class State:
         self.requests = {}
         self.last_headers = {}
         self.last_body = None
+        self.prefer = None
 
     def take_mode(self):
         with self.lock:
@@ -104,6 +106,7 @@ def make_handler(state):
                     state.remaining = body.get("count")
                     state.delay_ms = body.get("delay_ms", 0)
                     state.retry_after = body.get("retry_after")
+                    state.prefer = body.get("prefer")
                 self._json(200, {"ok": True})
                 return
             self._count(body)
@@ -160,6 +163,8 @@ def make_handler(state):
             if isinstance(last_user, list):
                 last_user = " ".join(part.get("text", "") for part in last_user if isinstance(part, dict))
             answer = f"{state.name} says: {last_user}"
+            if mode == "judge":
+                answer = judge_verdict(last_user, state.prefer)
             prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in messages)
             words = answer.split(" ")
             usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(words), "total_tokens": prompt_tokens + len(words)}
@@ -195,6 +200,19 @@ def make_handler(state):
             self.close_connection = True
 
     return Handler
+
+
+def judge_verdict(prompt, prefer):
+    """A pairwise judge's reply (MT-Bench's format): prefers the answer that `prefer` wrote."""
+    def between(start, end):
+        head = prompt.find(start)
+        tail = prompt.find(end, head + len(start)) if head >= 0 else -1
+        return prompt[head + len(start):tail] if head >= 0 and tail >= 0 else ""
+    a = between("[The Start of Assistant A's Answer]\n", "\n[The End of Assistant A's Answer]")
+    b = between("[The Start of Assistant B's Answer]\n", "\n[The End of Assistant B's Answer]")
+    mark = f"{prefer} says" if prefer else None
+    verdict = "[[A]]" if mark and a.startswith(mark) else "[[B]]" if mark and b.startswith(mark) else "[[C]]"
+    return f"Assistant answers compared. {verdict}"
 
 
 def exit_with_parent():

@@ -25,46 +25,14 @@ enum TrainCommand {
             guard !paths.isEmpty else { throw ConfigurationError.invalid("--train is required") }
             let out = URL(fileURLWithPath: try options.require("out"))
             let kind = options.string("router") ?? "mf"
+            guard RouterTraining.kinds.contains(kind) else { throw ConfigurationError.invalid("--router must be one of \(RouterTraining.kinds.joined(separator: ", "))") }
             let seed = UInt64(try options.int("seed", range: 0...Int.max))
-            let items = try TrainingOptions.corpus(paths, options).items
+            let corpus = try TrainingOptions.corpus(paths, options)
+            let items = corpus.items
             let model = try EvalCommand.loadModel(options)
             let embeddings = try EvalCommand.embed(items.map(\.prompt), model: model, options: options)
-            let outcomes = items.map(SimilarityWeightedRanking.Outcome.init)
-            let set = RouterEvaluation.TrainingSet(embeddings: embeddings, items: items)
-            let weights: RouterArtifact.Weights
-            var hyperparameters: [String: Double] = ["seed": Double(seed)]
-            switch kind {
-            case "mf":
-                var settings = MatrixFactorization.Hyperparameters()
-                settings.seed = seed
-                let decided = outcomes.indices.filter { outcomes[$0] != .tie }
-                weights = .matrixFactorization(MatrixFactorization.train(embeddings: decided.map { embeddings[$0] },
-                                                                         strongWon: decided.map { outcomes[$0] == .strongWins }, hyperparameters: settings))
-                hyperparameters.merge(["dimension": Double(settings.dimension), "learning_rate": Double(settings.learningRate), "weight_decay": Double(settings.weightDecay),
-                                       "batch_size": Double(settings.batchSize), "epochs": Double(settings.epochs), "noise": Double(settings.noise)]) { $1 }
-            case "classifier":
-                let settings = LogisticClassifier.Hyperparameters()
-                weights = .classifier(LogisticClassifier(embeddings: embeddings, outcomes: outcomes, hyperparameters: settings))
-                hyperparameters.merge(["l2": settings.l2, "iterations": Double(settings.iterations)]) { $1 }
-            case "sw_ranking":
-                // No training: the battles themselves, int8 per unique prompt (see QuantizedSimilarityRanking).
-                guard embeddings.allSatisfy({ $0.count == model.dimensions }) else {
-                    throw ConfigurationError.invalid("the embedding cache returned vectors that are not \(model.dimensions)-dimensional; delete it and retry")
-                }
-                weights = .similarityRanking(QuantizedSimilarityRanking(dimensions: model.dimensions, embeddings: embeddings, outcomes: outcomes))
-            case "gain":
-                var settings = ExpectedGainRouter.Hyperparameters()
-                settings.seed = seed
-                let router = ExpectedGainRouter(embeddings: set.embeddings, strongScores: set.strongScores, weakScores: set.weakScores, hyperparameters: settings)
-                weights = .expectedGain(router)
-                hyperparameters.merge(["l2": router.l2, "neighbours": Double(router.neighbours.neighbours), "prior_weight": settings.priorWeight,
-                                       "inner_folds": Double(settings.innerFolds), "iterations": Double(settings.iterations)]) { $1 }
-            default:
-                throw ConfigurationError.invalid("--router must be mf, classifier, sw_ranking or gain")
-            }
-            var artifact = RouterArtifact(kind: kind, embeddingModel: model.modelID, embeddingDimensions: model.dimensions, hyperparameters: hyperparameters,
-                                          trainingDataSHA256: TrainingData.fingerprint(items), trainingBattles: items.count, calibration: [:], weights: weights)
-            artifact.calibration = TrainingData.calibration(winRates: embeddings.map(artifact.winRate(for:)))
+            let artifact = try RouterTraining.artifact(kind: kind, items: items, embeddings: embeddings, seed: seed, embeddingModel: model.modelID,
+                                                       dimensions: model.dimensions, sources: corpus.sources)
             try artifact.write(to: out)
             print("wrote \(out.path): \(kind), \(items.count) battles, training data \(artifact.trainingDataSHA256.prefix(12)), threshold for 30% strong \(String(format: "%.4f", artifact.calibration["0.30"] ?? 0))")
             return 0

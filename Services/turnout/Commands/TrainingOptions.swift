@@ -12,7 +12,19 @@ enum TrainingOptions {
         OptionSpec("pairing", default: ModelPairing.Mode.tiers.rawValue, value: "tiers|exact",
                    help: "Which battles train: tiers keeps battles between the strong model's Elo tier and the weak model's (RouteLLM), exact only the two models"),
         OptionSpec("tiers", default: "10", value: "N", help: "Elo tiers models are grouped into with --pairing tiers"),
+        OptionSpec("licence", default: "", value: "PATH=LICENCE,...", help: "Licences of training sources Turnout cannot tell (recorded in the artifact; MMLU and GSM8K are known)"),
     ]
+
+    /// `--licence PATH=LICENCE,...`, by standardised path.
+    static func licences(_ options: ParsedOptions) throws -> [String: String] {
+        var licences: [String: String] = [:]
+        for entry in options.list("licence") {
+            let parts = entry.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { throw ConfigurationError.invalid("--licence takes PATH=LICENCE, got \"\(entry)\"") }
+            licences[URL(fileURLWithPath: String(parts[0])).standardizedFileURL.path] = String(parts[1])
+        }
+        return licences
+    }
 
     /// The pairing the options describe.
     static func pairing(_ options: ParsedOptions) throws -> ModelPairing {
@@ -35,7 +47,7 @@ enum TrainingOptions {
 
     /// The training corpus of `paths`, with a line per source on standard error.
     static func corpus(_ paths: [URL], _ options: ParsedOptions) throws -> TrainingData.Corpus {
-        let corpus = try TrainingData.corpus(paths, pairing: pairing(options))
+        let corpus = try TrainingData.corpus(paths, pairing: pairing(options), licences: licences(options))
         for note in corpus.notes { printError(note) }
         return corpus
     }

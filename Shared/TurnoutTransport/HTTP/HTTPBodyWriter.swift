@@ -32,4 +32,11 @@ public final class HTTPBodyWriter: Sendable {
     public func write(_ text: String) -> Bool {
         write(Array(text.utf8))
     }
+
+    /// Ends the response as broken: the connection closes at once, without the last chunk,
+    /// so the client sees a truncated transfer, never a short success. For a producer that
+    /// fails after the head has gone; writes after it are dropped.
+    public func abort() {
+        connection.close(.protocolViolation("the response body could not be completed"))
+    }
 }

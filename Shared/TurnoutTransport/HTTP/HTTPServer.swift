@@ -95,6 +95,7 @@ public final class HTTPServer: Sendable {
             if chunked, request.method != "HEAD" { connection.send(Array("0\r\n\r\n".utf8)) }
             connection.responseFinished(keepAlive: keepAlive && chunked)
         }
+        response.afterDelivery?()
     }
 
     /// Writes a whole response and tells the connection it may go on.

@@ -12,6 +12,9 @@ public struct HTTPServerResponse: Sendable {
     public var status: Int
     public var headers: [(name: String, value: String)]
     public var body: Body
+    /// Runs once the whole response has been handed to the socket: for work that must never
+    /// delay the answer (shadow judging starts here).
+    public var afterDelivery: (@Sendable () -> Void)?
 
     public init(status: Int, headers: [(name: String, value: String)] = [], body: Body = .bytes([])) {
         self.status = status

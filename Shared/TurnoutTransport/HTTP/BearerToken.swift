@@ -1,0 +1,36 @@
+/// Checks an `Authorization: Bearer KEY` header against a set of keys, in constant time per
+/// key, so how long a refusal takes says nothing of how close a guess was.
+public struct BearerToken: Sendable {
+    private let keys: [[UInt8]]
+
+    public init(keys: [String]) {
+        self.keys = keys.map { Array($0.utf8) }
+    }
+
+    /// True when no key is configured: the endpoint is open.
+    public var isOpen: Bool { keys.isEmpty }
+
+    public enum Refusal: Sendable, Equatable {
+        case missing, malformed, wrongKey
+    }
+
+    /// Nil when the request may proceed, otherwise why not.
+    public func refusal(authorization header: String?) -> Refusal? {
+        guard !keys.isEmpty else { return nil }
+        guard let header else { return .missing }
+        let utf8 = Array(header.utf8)
+        guard utf8.count > 7, utf8[0..<7].map({ $0 | 0x20 }) == Array("bearer ".utf8) else { return .malformed }
+        let presented = Array(utf8[7...].drop { $0 == 0x20 })
+        var matched = false
+        for key in keys where Self.constantTimeEqual(key, presented) { matched = true }
+        return matched ? nil : .wrongKey
+    }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var difference = UInt8(a.count == b.count ? 0 : 1)
+        for index in 0..<max(a.count, b.count) {
+            difference |= (index < a.count ? a[index] : 0) ^ (index < b.count ? b[index] : 0)
+        }
+        return difference == 0
+    }
+}
