@@ -11,9 +11,10 @@ swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
 echo "==> checking the module graph (Tests/Architecture)" >&2
 python3 Tests/Architecture/check_module_graph.py
 python3 Tests/Architecture/test_check_module_graph.py 2>&1 | tail -n 3
-# Two runs: the compute-bound suites (the model's parity tests, the routers' training and
-# accuracy tests) keep both cores busy inside the test process, whose cooperative pool has
-# only two threads; the timing-sensitive network tests get a run of their own without them.
+# Three runs: the transport's timing-sensitive tests (timeouts, trickles, deadlines) alone; the
+# services' process tests, which start many processes at once; the compute-bound suites (the
+# model's parity tests, the routers' training and accuracy tests), which keep both cores busy
+# inside the test process, whose cooperative pool has only two threads.
 run_tests() {
   local label="$1"; shift
   echo "==> running tests: $label" >&2
@@ -23,7 +24,9 @@ run_tests() {
   grep -vE '^(✔ Test |◇ |↳ |Test Case |\s*Executed )' ".build/test-output-$label.txt" || true
   if [ "$status" -ne 0 ]; then echo "swift test ($label) failed (exit $status)" >&2; exit "$status"; fi
 }
-run_tests services --skip TurnoutEmbeddingTests --skip TurnoutRoutingTests
+network="TurnoutTransportTests|TurnoutHTTPClientTests|TurnoutWireTests"
+run_tests network --filter "$network"
+run_tests services --skip "$network" --skip TurnoutEmbeddingTests --skip TurnoutRoutingTests
 run_tests compute --filter "TurnoutEmbeddingTests|TurnoutRoutingTests"
 # The deployment files, without a Docker engine or a cluster: needs the executables the test
 # build made (each service's --help is the reference for ports and variables).
@@ -35,4 +38,4 @@ if ls fuzz-out/crash-* fuzz-out/leak-* fuzz-out/timeout-* >/dev/null 2>&1; then
   echo "fuzzer found a failing input in fuzz-out/" >&2
   exit 1
 fi
-grep -hE '^✔ Test run with' .build/test-output-services.txt .build/test-output-compute.txt
+grep -hE '^✔ Test run with' .build/test-output-network.txt .build/test-output-services.txt .build/test-output-compute.txt

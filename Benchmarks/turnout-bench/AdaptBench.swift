@@ -24,7 +24,9 @@ enum AdaptBench {
             OptionSpec("warmup", default: "0.6", value: "F", help: "Share of GSM8K's questions replayed and judged before learning; the rest are held out"),
             OptionSpec("seed", default: "0", value: "N", help: "Seed of the question order"),
             OptionSpec("clients", default: "4", value: "N", help: "Concurrent clients replaying the warm-up"),
-            OptionSpec("battle-weight", default: "1", value: "W", help: "turnout learn --battle-weight"),
+            OptionSpec("battle-weight", default: "auto", value: "auto|W", help: "turnout learn --battle-weight"),
+            OptionSpec("battles-out", default: "", value: "FILE", help: "Also save the judged battles (the collector's GET /battles) here"),
+            OptionSpec("holdout", default: "0.75", value: "F", help: "turnout learn --holdout: the share of judged battles, the newest, that decides on promotion"),
             OptionSpec("latency-requests", default: "800", value: "N", help: "Requests to each dispatcher in the latency phase"),
             OptionSpec("model-dir", env: "TURNOUT_MODEL_DIR", default: "models/all-MiniLM-L6-v2", value: "DIR", help: "Embedding model"),
         ]
@@ -57,8 +59,10 @@ enum AdaptBench {
             try await baseRouter(data: data, modelDirectory: modelDirectory, processes: processes).write(to: routers.appendingPathComponent("gain.json"))
 
             // The stack: stub upstreams and judge, collector, embedder, two scorers, the dispatcher.
-            let upstream = try await processes.start("turnout-stub-upstream", [])
-            let judge = try await processes.start("turnout-stub-upstream", ["--judge-gsm8k", data.appendingPathComponent("gsm8k").path, "--strong-model", "strong-model"])
+            // The stand-ins for the LLMs, which in a deployment run elsewhere, yield this machine's cores to the services.
+            let upstream = try await processes.start("turnout-stub-upstream", [], niceness: 10)
+            let judge = try await processes.start("turnout-stub-upstream", ["--judge-gsm8k", data.appendingPathComponent("gsm8k").path, "--strong-model", "strong-model"],
+                                                  niceness: 10)
             let collector = try await processes.start("turnout-collector", ["--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--state-dir",
                                                                              state.appendingPathComponent("collector").path, "--durability", "normal", "--log-level", "warning"])
             let collectorHTTP = "http://127.0.0.1:\(try await collector.process.port(loggedAs: "http listening"))"
@@ -98,13 +102,16 @@ enum AdaptBench {
             // Warm-up: every question answered and shadow-judged; wait for every battle.
             try await client.complete(warm.map(\.prompt), through: shadowed, clients: try options.int("clients", range: 1...64))
             let stored = try await client.waitForBattles(collectorHTTP, count: warm.count, timeout: .seconds(120))
-            let judged = try await client.judged(collectorHTTP)
+            let judged = try await client.judged(collectorHTTP, atLeast: stored, timeout: .seconds(10))
+            if let path = options.string("battles-out"), !path.isEmpty {
+                try Data(try await http.send(HTTPRequest(url: collectorHTTP + "/battles")).body).write(to: URL(fileURLWithPath: path))
+            }
 
             // Learn, then wait for both scorers to serve what was promoted.
             let learnLog = state.appendingPathComponent("learn.log")
             let learn = try processes.launch("turnout", ["learn", "--router", "gain", "--routers-dir", routers.path, "--battles", collectorHTTP + "/battles",
                                                          "--base", data.appendingPathComponent("mmlu").path, "--model-dir", modelDirectory,
-                                                         "--battle-weight", String(try options.int("battle-weight", range: 1...100)), "--json"],
+                                                         "--battle-weight", try options.require("battle-weight"), "--holdout", try options.require("holdout"), "--json"],
                                            logFile: learnLog)
             let learnStatus = await learn.exited()
             let decision = try learned(learn, status: learnStatus, log: learnLog)
@@ -118,7 +125,7 @@ enum AdaptBench {
             // Latency: shadowing on and off, on warm questions (their embeddings cached), in turns.
             let unshadowed = try await dispatcher(shadow: 0)
             let perSide = try options.int("latency-requests", range: 20...1_000_000)
-            let (on, off) = try await client.alternatingLatencies(on: shadowed, off: unshadowed, prompts: warm.map(\.prompt), perSide: perSide)
+            let (on, off) = try await client.alternatingLatencies(on: shadowed, off: unshadowed, collector: collectorHTTP, prompts: warm.map(\.prompt), perSide: perSide)
 
             var report: [String: Double] = [
                 "apgr_before": apgrBefore, "apgr_after": apgrAfter, "judged": Double(judged), "battles_stored": Double(stored),

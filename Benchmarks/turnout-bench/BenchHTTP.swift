@@ -69,27 +69,30 @@ struct BenchHTTP: Sendable {
     /// Waits until the collector exports `count` shadow battles; returns how many it stores.
     func waitForBattles(_ collector: String, count: Int, timeout: Duration) async throws -> Int {
         let deadline = ContinuousClock.now + timeout
-        var stored = 0
-        while ContinuousClock.now < deadline {
+        while true {
             let (status, body) = try await get(collector + "/battles?source=shadow")
             guard status == 200 else { throw BenchError("GET /battles answered \(status)") }
-            stored = body.split(separator: 0x0A).count
-            if stored >= count { return stored }
-            try await Task.sleep(for: .milliseconds(250))
+            let stored = body.split(separator: 0x0A).count
+            if stored >= count || ContinuousClock.now >= deadline { return stored }
+            try await Task.sleep(for: .milliseconds(50))
         }
-        return stored
     }
 
     /// Battles the dispatchers judged (`turnout_shadow_judgements_total` with a winner or a
-    /// tie), summed from the collector's Prometheus endpoint.
-    func judged(_ collector: String) async throws -> Int {
-        let (_, body) = try await get(collector + "/metrics")
-        var total = 0.0
-        for line in String(decoding: body, as: UTF8.self).split(separator: "\n") where line.hasPrefix("turnout_shadow_judgements_total{") {
-            guard line.contains("outcome=\"strong\"") || line.contains("outcome=\"weak\"") || line.contains("outcome=\"tie\"") else { continue }
-            total += Double(line.split(separator: " ").last ?? "") ?? 0
+    /// tie), summed from the collector's Prometheus endpoint; waits up to `timeout` for the
+    /// dispatchers' next metric reports to reach `atLeast`.
+    func judged(_ collector: String, atLeast expected: Int, timeout: Duration) async throws -> Int {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let (_, body) = try await get(collector + "/metrics")
+            var total = 0.0
+            for line in String(decoding: body, as: UTF8.self).split(separator: "\n") where line.hasPrefix("turnout_shadow_judgements_total{") {
+                guard line.contains("outcome=\"strong\"") || line.contains("outcome=\"weak\"") || line.contains("outcome=\"tie\"") else { continue }
+                total += Double(line.split(separator: " ").last ?? "") ?? 0
+            }
+            if Int(total) >= expected || ContinuousClock.now >= deadline { return Int(total) }
+            try await Task.sleep(for: .milliseconds(100))
         }
-        return Int(total)
     }
 
     /// Waits until the router the dispatcher routes with is `version`.
@@ -103,13 +106,16 @@ struct BenchHTTP: Sendable {
     }
 
     /// Latencies of chat completions to two dispatchers in turns, blocks of 50 each, on the
-    /// same prompts: p50 of each side.
-    func alternatingLatencies(on: String, off: String, prompts: [String], perSide: Int) async throws -> (on: Latency, off: Latency) {
+    /// same prompts: p50 of each side. After a block with shadowing on, its shadow jobs are
+    /// let finish (their battles reach `collector`) before the next block without, so that
+    /// the work shadowing costs is counted on its own side only.
+    func alternatingLatencies(on: String, off: String, collector: String, prompts: [String], perSide: Int) async throws -> (on: Latency, off: Latency) {
         var onTimes: [Double] = [], offTimes: [Double] = []
         var index = 0
         let block = 50
         while onTimes.count < perSide || offTimes.count < perSide {
             for (dispatcher, isOn) in [(off, false), (on, true)] {
+                let before = isOn ? try await battleCount(collector) : 0
                 for _ in 0..<block {
                     let prompt = prompts[index % prompts.count]
                     index += 1
@@ -119,9 +125,15 @@ struct BenchHTTP: Sendable {
                     let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
                     if isOn { onTimes.append(milliseconds) } else { offTimes.append(milliseconds) }
                 }
+                if isOn { _ = try await waitForBattles(collector, count: before + block, timeout: .seconds(30)) }
             }
         }
         return (Latency(onTimes), Latency(offTimes))
+    }
+
+    /// Shadow battles the collector holds now.
+    func battleCount(_ collector: String) async throws -> Int {
+        try await waitForBattles(collector, count: 0, timeout: .zero)
     }
 
     struct Latency {

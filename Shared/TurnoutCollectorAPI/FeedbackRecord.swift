@@ -63,7 +63,7 @@ public struct FeedbackRecord: Codable, Sendable, Equatable {
     /// - a strong answer rated up: nothing is learnt of the weak model, so no example.
     /// A request without its text, or that was not routed, gives none either.
     public var battle: BattleRecord? {
-        guard let prompt, !router.isEmpty else { return nil }
+        guard let prompt, !prompt.isEmpty, !router.isEmpty else { return nil }
         let winner: BattleRecord.Winner
         switch (route, rating) {
         case ("weak", .down): winner = .modelA

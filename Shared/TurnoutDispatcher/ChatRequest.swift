@@ -11,6 +11,9 @@ public struct ChatRequest: Sendable {
     /// How many messages have the role `user`: shadow judging takes single-turn requests only,
     /// where the routed text is the whole question.
     public var userMessages: Int
+    /// The text of the `system` (and `developer`) messages, joined: what a judge must see
+    /// besides the question to judge the answer to it.
+    public var instructions: String?
     /// The request as received, for rewriting `model` and `stream_options`.
     public var members: JSONObjectMembers
 
@@ -44,10 +47,11 @@ public struct ChatRequest: Sendable {
             }
         } ?? false
         guard let messagesValue = members["messages"] else { throw .invalidRequest("messages must be a non-empty array", param: "messages") }
-        let (count, users, lastUser) = try Self.field("messages", in: messagesValue) { (scanner: inout JSONScanner) throws(JSONError) in try Self.readMessages(&scanner) }
-        guard count > 0 else { throw .invalidRequest("messages must be a non-empty array", param: "messages") }
-        routingText = lastUser
-        userMessages = users
+        let messages = try Self.field("messages", in: messagesValue) { (scanner: inout JSONScanner) throws(JSONError) in try Self.readMessages(&scanner) }
+        guard messages.count > 0 else { throw .invalidRequest("messages must be a non-empty array", param: "messages") }
+        routingText = messages.lastUser
+        userMessages = messages.users
+        instructions = messages.instructions.isEmpty ? nil : messages.instructions.joined(separator: "\n\n")
     }
 
     /// A request body's members.
@@ -70,11 +74,13 @@ public struct ChatRequest: Sendable {
         }
     }
 
-    /// The number of messages, of user messages, and the text of the last one whose role is `user`.
-    private static func readMessages(_ scanner: inout JSONScanner) throws(JSONError) -> (Int, Int, String?) {
+    /// The number of messages, of user messages, the text of the last one whose role is
+    /// `user`, and the system and developer messages' texts.
+    private static func readMessages(_ scanner: inout JSONScanner) throws(JSONError) -> (count: Int, users: Int, lastUser: String?, instructions: [String]) {
         var count = 0
         var users = 0
         var lastUser: String?
+        var instructions: [String] = []
         try scanner.readArray { (scanner: inout JSONScanner) throws(JSONError) in
             count += 1
             var role: String?
@@ -89,9 +95,11 @@ public struct ChatRequest: Sendable {
             if role == "user" {
                 lastUser = text
                 users += 1
+            } else if role == "system" || role == "developer", let text, !text.isEmpty {
+                instructions.append(text)
             }
         }
-        return (count, users, lastUser)
+        return (count, users, lastUser, instructions)
     }
 
     /// `content` is a string, null, or a list of parts (`{"type": "text", "text": ...}`, images...).

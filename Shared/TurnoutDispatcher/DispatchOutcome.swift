@@ -13,8 +13,11 @@ public struct DispatchOutcome: Sendable {
     public var usage: TokenUsage?
     public var status: Int = 200
     public var stream = false
-    /// The routed text, kept only when remembered requests keep prompts (feedback).
+    /// The routed text, cut to what is stored, kept only when remembered requests keep
+    /// prompts (feedback); redacted only if a rating makes it a training example.
     public var routedText: String?
+    /// Who asked: the index of the client's key, nil without keys.
+    public var client: Int?
 
     /// A request that arrives now.
     public init(requestID: String) {

@@ -30,14 +30,11 @@ public final class DispatchRecorder: Sendable {
     private let models: [String: ModelSeries]
     /// Where answered requests are remembered for rating; nil without feedback.
     private let recent: RecentRequests?
-    private let redactor: Redactor?
 
-    public init(configuration: DispatcherConfiguration, shipper: RecordShipper<RoutingRecord>?, metrics: MetricsRegistry,
-                recent: RecentRequests? = nil, redactor: Redactor? = nil) {
+    public init(configuration: DispatcherConfiguration, shipper: RecordShipper<RoutingRecord>?, metrics: MetricsRegistry, recent: RecentRequests? = nil) {
         self.configuration = configuration
         self.shipper = shipper
         self.recent = recent
-        self.redactor = redactor
         self.metrics = metrics
         requestSeconds = metrics.histogram("turnout_dispatcher_request_seconds", help: "Time from a request's arrival to the end of its answer.")
         firstByteSeconds = metrics.histogram("turnout_dispatcher_upstream_first_byte_seconds", help: "Time from the first upstream attempt to the response head that was relayed.")
@@ -79,9 +76,11 @@ public final class DispatchRecorder: Sendable {
             series.cost.increment(by: cost)
         }
         if let recent, outcome.status == 200, !answering.isEmpty {
+            // The route a rating speaks of is who answered: after a fallback, not the one chosen.
+            let answered = answering == configuration.strong ? "strong" : answering == configuration.weak ? "weak" : route
             recent.remember(RecentRequests.Entry(requestID: outcome.requestID, timeMs: outcome.arrivedAtMs, router: decision?.router ?? "",
-                                                 routerVersion: decision?.routerVersion ?? "", route: route, answeringModel: answering,
-                                                 prompt: outcome.routedText.map { redactor?.redact($0) ?? $0 }))
+                                                 routerVersion: decision?.routerVersion ?? "", route: answered, answeringModel: answering,
+                                                 prompt: outcome.routedText, client: outcome.client))
         }
         guard let shipper else { return }
         shipper.submit(RoutingRecord(

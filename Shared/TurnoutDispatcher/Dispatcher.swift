@@ -24,8 +24,10 @@ public final class Dispatcher: Sendable {
     }
 
     /// A chat completion: routed, or passed through to the upstream its `model` names.
-    public func complete(_ request: ChatRequest, requestID: String) async -> CompletionResult {
+    /// - Parameter client: who asked (the index of its key), so only it may rate the answer.
+    public func complete(_ request: ChatRequest, requestID: String, client: Int? = nil) async -> CompletionResult {
         var outcome = DispatchOutcome(requestID: requestID)
+        outcome.client = client
         outcome.stream = request.stream
         let decision: RouteDecision
         do throws(OpenAIError) {
@@ -50,7 +52,7 @@ public final class Dispatcher: Sendable {
         outcome.answeringModel = reply.upstream.name
         outcome.fellBack = reply.fellBack
         outcome.firstByteMs = reply.firstByteMs
-        if learning?.storePrompts == true { outcome.routedText = request.routingText }
+        if let learning, learning.storePrompts { outcome.routedText = request.routingText.map { Redactor.cut($0, toBytes: learning.redactor.maxBytes) } }
         let ticket = reply.head.status == 200 ? learning?.shadow?.ticket(for: request, decision: decision, answeringModel: reply.upstream.name,
                                                                          fellBack: reply.fellBack, requestID: requestID, arrivedAtMs: outcome.arrivedAtMs) : nil
         var result: CompletionResult
@@ -105,7 +107,7 @@ public final class Dispatcher: Sendable {
         outcome.status = reply.head.status
         outcome.usage = TokenUsage.parse(members["usage"])
         recorder.finish(outcome)
-        ticket?.complete(with: ChatAnswer.content(of: members) ?? "")
+        ticket?.complete(with: ChatAnswer.content(of: members))
         return CompletionResult(answer: .completion(members.replacing([("model", JSONObjectMembers.string(reply.upstream.name))])), route: outcome.route)
     }
 

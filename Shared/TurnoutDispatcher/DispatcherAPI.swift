@@ -15,9 +15,9 @@ public enum DispatcherAPI {
     /// Registers both methods.
     public static func register(_ frontEnd: DispatcherFrontEnd, dispatcher: Dispatcher, in registry: inout HandlerRegistry) {
         registry.register(complete) { request, context in
-            try authorize(frontEnd, context)
+            let client = try authorize(frontEnd, context)
             guard !request.stream else { throw RPCError(.invalidArgument, "Dispatcher/Complete does not stream; use HTTP POST /v1/chat/completions for streams") }
-            let result = await dispatcher.complete(request, requestID: frontEnd.requestID(given: context.metadata["x-request-id"]))
+            let result = await dispatcher.complete(request, requestID: frontEnd.requestID(given: context.metadata["x-request-id"]), client: client)
             // The frame is written as soon as this returns; the hook may wait as little.
             if let afterDelivery = result.afterDelivery { Task { afterDelivery() } }
             switch result.answer {
@@ -27,7 +27,7 @@ public enum DispatcherAPI {
             }
         }
         registry.register(route) { request, context in
-            try authorize(frontEnd, context)
+            _ = try authorize(frontEnd, context)
             do throws(OpenAIError) {
                 return try await dispatcher.route(request)
             } catch {
@@ -36,8 +36,12 @@ public enum DispatcherAPI {
         }
     }
 
-    private static func authorize(_ frontEnd: DispatcherFrontEnd, _ context: CallContext) throws(RPCError) {
-        if let refusal = frontEnd.authenticate(authorization: context.metadata["authorization"]) { throw rpcError(refusal) }
+    /// The calling client (see `DispatcherFrontEnd.identify`), or UNAUTHENTICATED.
+    private static func authorize(_ frontEnd: DispatcherFrontEnd, _ context: CallContext) throws(RPCError) -> Int? {
+        switch frontEnd.identify(authorization: context.metadata["authorization"]) {
+        case let .success(client): return client
+        case let .failure(refusal): throw rpcError(refusal)
+        }
     }
 
     static func rpcError(_ error: OpenAIError) -> RPCError {

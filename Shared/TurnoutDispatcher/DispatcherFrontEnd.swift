@@ -31,18 +31,20 @@ public final class DispatcherFrontEnd: Sendable {
         guard path.hasPrefix("/v1/") else {
             return .json(404, OpenAIError.notFound("no route for \(request.method) \(path)").body)
         }
-        if let refusal = authenticate(authorization: request.header("authorization")) {
-            return .json(refusal.status, refusal.body, headers: [("WWW-Authenticate", "Bearer")])
+        let client: Int?
+        switch identify(authorization: request.header("authorization")) {
+        case let .success(identified): client = identified
+        case let .failure(refusal): return .json(refusal.status, refusal.body, headers: [("WWW-Authenticate", "Bearer")])
         }
         switch (request.method, path) {
         case ("POST", "/v1/chat/completions"):
-            return await complete(request)
+            return await complete(request, client: client)
         case ("POST", "/v1/route"):
             return await route(request)
         case ("GET", "/v1/models"):
             return .json(200, await models())
         case ("POST", "/v1/feedback"):
-            return feedback(request)
+            return feedback(request, client: client)
         case (_, "/v1/chat/completions"), (_, "/v1/route"), (_, "/v1/models"), (_, "/v1/feedback"):
             let error = OpenAIError(status: 405, message: "method \(request.method) is not allowed on \(path)", type: "invalid_request_error")
             return .json(405, error.body)
@@ -52,11 +54,11 @@ public final class DispatcherFrontEnd: Sendable {
     }
 
     /// `POST /v1/chat/completions`: the body is read here, once, and the result mapped to HTTP.
-    private func complete(_ request: HTTPServerRequest) async -> HTTPServerResponse {
+    private func complete(_ request: HTTPServerRequest, client: Int?) async -> HTTPServerResponse {
         let id = requestID(given: request.header("x-request-id"))
         let result: CompletionResult
         do throws(OpenAIError) {
-            result = await dispatcher.complete(try ChatRequest(body: request.body), requestID: id)
+            result = await dispatcher.complete(try ChatRequest(body: request.body), requestID: id, client: client)
         } catch {
             result = dispatcher.refuse(error, requestID: id)
         }
@@ -76,12 +78,12 @@ public final class DispatcherFrontEnd: Sendable {
     }
 
     /// `POST /v1/feedback` (`FeedbackReceiver`).
-    private func feedback(_ request: HTTPServerRequest) -> HTTPServerResponse {
+    private func feedback(_ request: HTTPServerRequest, client: Int?) -> HTTPServerResponse {
         guard let learning = dispatcher.learning else {
             return .json(503, OpenAIError(status: 503, message: "this dispatcher takes no feedback", type: "api_error", code: "feedback_unavailable").body)
         }
         do throws(OpenAIError) {
-            return .json(200, try learning.feedback.receive(try FeedbackReceiver.Submission(body: request.body)))
+            return .json(200, try learning.feedback.receive(try FeedbackReceiver.Submission(body: request.body), client: client))
         } catch {
             return .json(error.status, error.body)
         }
@@ -98,11 +100,18 @@ public final class DispatcherFrontEnd: Sendable {
 
     /// nil when the request may proceed. Keys are compared in constant time.
     public func authenticate(authorization header: String?) -> OpenAIError? {
-        switch keys.refusal(authorization: header) {
-        case nil: nil
-        case .missing: .unauthorized("You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.")
-        case .malformed: .unauthorized("The Authorization header must be 'Bearer YOUR_KEY'.")
-        case .wrongKey: .unauthorized("Incorrect API key provided.")
+        if case let .failure(refusal) = identify(authorization: header) { return refusal }
+        return nil
+    }
+
+    /// The client a request comes from (the index of the key it presents; nil without keys),
+    /// or its refusal. Ratings are accepted only from the client a request came from.
+    public func identify(authorization header: String?) -> Result<Int?, OpenAIError> {
+        switch keys.match(authorization: header) {
+        case let .success(client): .success(client)
+        case .failure(.missing): .failure(.unauthorized("You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'."))
+        case .failure(.malformed): .failure(.unauthorized("The Authorization header must be 'Bearer YOUR_KEY'."))
+        case .failure(.wrongKey): .failure(.unauthorized("Incorrect API key provided."))
         }
     }
 

@@ -99,11 +99,15 @@ public enum DispatcherProgram {
         let collectorConnection: WireClient? = try collectorClient(options, logger: logger)
         let collector = collectorConnection.map(CollectorClient.init)
         let routingRecords = collector.map { RecordShipper<RoutingRecord>(collector: $0, configuration: shipping, metrics: context.metrics, logger: logger) }
-        let battles = collector.map { RecordShipper<BattleRecord>(collector: $0, configuration: shipping, metrics: context.metrics, logger: logger) }
-        let ratings = collector.map { RecordShipper<FeedbackRecord>(collector: $0, configuration: shipping, metrics: context.metrics, logger: logger) }
+        // Battles and ratings hold prompts: far fewer of them wait for a collector that is away.
+        var learningShipping = shipping
+        learningShipping.maxBuffered = min(shipping.maxBuffered, 10_000)
+        let battles = collector.map { RecordShipper<BattleRecord>(collector: $0, configuration: learningShipping, metrics: context.metrics, logger: logger) }
+        let ratings = collector.map { RecordShipper<FeedbackRecord>(collector: $0, configuration: learningShipping, metrics: context.metrics, logger: logger) }
         let learning = configuration.learning
+        let shadowing = learning.shadow.isEnabled && collector != nil
         if learning.shadow.isEnabled, collector == nil {
-            logger.warning("shadow judging is on but no --collector is set: battles are judged and dropped")
+            logger.warning("shadow judging is configured but no --collector is set to keep its battles: it is off")
         }
         let redactor = try Redactor(patterns: learning.redactions, maxBytes: learning.maxStoredPromptBytes)
         let recent = RecentRequests(capacity: learning.feedback.capacity, maxAge: learning.feedback.maxAge)
@@ -112,14 +116,14 @@ public enum DispatcherProgram {
         let caller = UpstreamCaller(upstreams: configuration.upstreams, client: http, maxRetryAfter: configuration.maxRetryAfter, environment: environment,
                                     breakerThreshold: configuration.breakerFailures, breakerCooldown: configuration.breakerCooldown, metrics: context.metrics, logger: logger)
         // Learning calls have an HTTP client (a curl thread) of their own, apart from the clients'.
-        let learningHTTP: HTTPClient? = learning.shadow.isEnabled ? HTTPClient() : nil
+        let learningHTTP: HTTPClient? = shadowing ? HTTPClient() : nil
         let shadow = learningHTTP.map { client in
             ShadowJudge(configuration: learning.shadow, dispatcher: configuration, caller: caller, client: client, battles: battles, redactor: redactor,
                         metrics: context.metrics, logger: logger)
         }
-        let feedback = FeedbackReceiver(recent: recent, dispatcher: configuration, ratings: ratings, battles: battles, metrics: context.metrics)
+        let feedback = FeedbackReceiver(recent: recent, redactor: redactor, dispatcher: configuration, ratings: ratings, battles: battles, metrics: context.metrics)
         let dispatcher = Dispatcher(configuration: configuration, decider: decider, caller: caller,
-                                    recorder: DispatchRecorder(configuration: configuration, shipper: routingRecords, metrics: context.metrics, recent: recent, redactor: redactor),
+                                    recorder: DispatchRecorder(configuration: configuration, shipper: routingRecords, metrics: context.metrics, recent: recent),
                                     learning: DispatcherLearning(shadow: shadow, feedback: feedback, recent: recent, redactor: redactor, storePrompts: learning.feedback.storePrompts))
         let frontEnd = DispatcherFrontEnd(dispatcher: dispatcher) {
             await readiness(embedder: embedder, scorer: scorer, decider: decider)

@@ -38,8 +38,9 @@ extension UpstreamCaller {
     /// breaker but never moves it, so a failing judge cannot open the breaker client
     /// traffic relies on, nor take its half-open trial; it retries nothing and falls back to
     /// nothing. `client` is the learning calls' own HTTP client, apart from the clients'.
+    /// - Parameter onCost: told what the call cost, whether or not its answer is usable.
     public func sideCall(_ upstreamName: String, body: [UInt8], client: HTTPClient, timeout: Duration, reserve: Int,
-                         requestID: String) async throws(SideFailure) -> SideAnswer {
+                         requestID: String, onCost: (Double) -> Void = { _ in }) async throws(SideFailure) -> SideAnswer {
         guard let member = members[upstreamName] else { throw .failed("upstream \(upstreamName) is not configured") }
         guard member.breaker.state == .closed else { throw .breakerOpen }
         guard member.limiter.tryAcquire(leaving: reserve) else { throw .busy }
@@ -58,11 +59,12 @@ extension UpstreamCaller {
             throw .failed("upstream \(upstreamName): \(error)")
         }
         guard response.status == 200 else { throw .failed("upstream \(upstreamName) answered HTTP \(response.status)") }
-        guard let members = try? JSONObjectMembers(response.body), let content = ChatAnswer.content(of: members) else {
-            throw .failed("upstream \(upstreamName) answered with no chat completion")
-        }
+        guard let members = try? JSONObjectMembers(response.body) else { throw .failed("upstream \(upstreamName) answered with no chat completion") }
+        // What it cost counts whatever the answer holds: a reply with no text was still paid for.
         let usage = TokenUsage.parse(members["usage"])
         let cost = usage.map { upstream.cost(promptTokens: $0.promptTokens, completionTokens: $0.completionTokens) } ?? 0
+        onCost(cost)
+        guard let content = ChatAnswer.content(of: members) else { throw .failed("upstream \(upstreamName) answered with no text") }
         return SideAnswer(content: content, usage: usage, costUSD: cost)
     }
 }

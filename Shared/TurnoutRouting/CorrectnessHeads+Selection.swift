@@ -23,26 +23,29 @@ extension CorrectnessHeads {
     ///     than two rows per fold.
     ///   - folds: inner folds (at least 2).
     ///   - seed: seed of the inner split.
-    public static func selectL2(embeddings: [[Float]], strongScores: [Double], weakScores: [Double], grid: [Double], fallback: Double,
-                                folds: Int, seed: UInt64, iterations: Int = 400) -> Selection {
+    ///   - weights: how much each example counts, in the fits and in the held-out error; nil: alike.
+    public static func selectL2(embeddings: [[Float]], strongScores: [Double], weakScores: [Double], weights: [Double]? = nil, grid: [Double],
+                                fallback: Double, folds: Int, seed: UInt64, iterations: Int = 400) -> Selection {
         let n = embeddings.count
         let d = embeddings.first?.count ?? 0
         let folds = max(2, folds)
         guard !grid.isEmpty, d > 0, n >= 2 * folds else { return Selection(l2: fallback, errors: []) }
         let (x, targets) = design(embeddings, strongScores: strongScores, weakScores: weakScores, dimensions: d)
+        let rows = rowWeights(weights, count: n)
         let assignment = CrossValidation.assignFolds(count: n, folds: folds, seed: seed)
         var errors = [Double](repeating: 0, count: grid.count)
         for fold in 0..<folds {
             let train = (0..<n).filter { assignment[$0] != fold }
             let held = (0..<n).filter { assignment[$0] == fold }
             let trainX = gather(x, rows: train, width: d), trainTargets = gather(targets, rows: train, width: heads)
-            let fitted = fit(x: trainX, targets: trainTargets, rows: train.count, dimensions: d, l2s: grid, iterations: iterations)
+            let trainWeights = rows.flatMap { all in rowWeights(train.map { Double(all[$0]) }, count: train.count) }
+            let fitted = fit(x: trainX, targets: trainTargets, weights: trainWeights, rows: train.count, dimensions: d, l2s: grid, iterations: iterations)
             for (candidate, parameters) in fitted.enumerated() {
                 let model = CorrectnessHeads(parameters: parameters, dimensions: d)
                 for row in held {
                     let observed = Double(targets[row * heads]) - Double(targets[row * heads + 1])
                     let predicted = model.gain(unitRow: x[(row * d)..<((row + 1) * d)])
-                    errors[candidate] += (predicted - observed) * (predicted - observed)
+                    errors[candidate] += Double(rows?[row] ?? 1) * (predicted - observed) * (predicted - observed)
                 }
             }
         }

@@ -43,11 +43,22 @@ public struct CorrectnessHeads: Sendable, Equatable {
     ///     tied battle) is a valid target of the logistic loss. Values outside are clamped.
     ///   - l2: penalty on the weights (not the biases), on the mean-loss scale.
     ///   - iterations: Nesterov steps.
-    public init(embeddings: [[Float]], strongScores: [Double], weakScores: [Double], l2: Double, iterations: Int = 400) {
+    ///   - weights: how much each example counts (nil: all alike); the loss is their weighted mean.
+    public init(embeddings: [[Float]], strongScores: [Double], weakScores: [Double], weights: [Double]? = nil, l2: Double, iterations: Int = 400) {
         let d = embeddings.first?.count ?? 0
         let (x, targets) = Self.design(embeddings, strongScores: strongScores, weakScores: weakScores, dimensions: d)
-        let theta = Self.fit(x: x, targets: targets, rows: embeddings.count, dimensions: d, l2s: [l2], iterations: iterations)[0]
+        let rows = Self.rowWeights(weights, count: embeddings.count)
+        let theta = Self.fit(x: x, targets: targets, weights: rows, rows: embeddings.count, dimensions: d, l2s: [l2], iterations: iterations)[0]
         self.init(parameters: theta, dimensions: d)
+    }
+
+    /// Example weights scaled to average 1 (so the mean loss, its curvature bound and the L2
+    /// scale are those of unweighted data); nil when all are alike.
+    static func rowWeights(_ weights: [Double]?, count: Int) -> [Float]? {
+        guard let weights, weights.count == count, count > 0 else { return nil }
+        let total = weights.reduce(0) { $0 + max(0, $1) }
+        guard total > 0, weights.contains(where: { $0 != weights[0] }) else { return nil }
+        return weights.map { Float(max(0, $0) * Double(count) / total) }
     }
 
     /// Unit rows of the embeddings, flattened row-major, and the clamped targets, two per row.
@@ -72,7 +83,7 @@ public struct CorrectnessHeads: Sendable, Equatable {
     /// matrix, so each step reads the inputs once for all of them (the inputs are what the
     /// step's time goes on) and makes two matrix products instead of `2m` narrow ones. The
     /// columns do not interact: each follows its own Nesterov path with its own step.
-    static func fit(x: [Float], targets: [Float], rows n: Int, dimensions d: Int, l2s: [Double], iterations: Int) -> [[Float]] {
+    static func fit(x: [Float], targets: [Float], weights: [Float]? = nil, rows n: Int, dimensions d: Int, l2s: [Double], iterations: Int) -> [[Float]] {
         let k = heads * l2s.count
         guard n > 0, d > 0, k > 0 else { return l2s.map { _ in [Float](repeating: 0, count: d * heads + heads) } }
         let count = d * k + k
@@ -84,7 +95,7 @@ public struct CorrectnessHeads: Sendable, Equatable {
         var scratch = [Float](repeating: 0, count: n * k)
         var gradient = [Float](repeating: 0, count: count)
         for iteration in 1...max(1, iterations) {
-            Self.gradient(at: lookahead, x: x, targets: targets, n: n, d: d, l2: penalties, scratch: &scratch, into: &gradient)
+            Self.gradient(at: lookahead, x: x, targets: targets, weights: weights, n: n, d: d, l2: penalties, scratch: &scratch, into: &gradient)
             let previous = theta
             for index in 0..<count { theta[index] = lookahead[index] - steps[index % k] * gradient[index] }
             let momentum = Float(iteration - 1) / Float(iteration + 2)
@@ -106,7 +117,8 @@ public struct CorrectnessHeads: Sendable, Equatable {
     /// pairs of columns are (strong, weak) heads, one pair per penalty).
     /// - Parameters:
     ///   - x: `n x d` unit rows; `targets`: `n x 2`; `scratch`: `n x k` working space.
-    public static func gradient(at theta: [Float], x: [Float], targets: [Float], n: Int, d: Int, l2: [Float],
+    ///   - weights: per row, averaging 1 (`rowWeights`); nil for all alike.
+    public static func gradient(at theta: [Float], x: [Float], targets: [Float], weights: [Float]? = nil, n: Int, d: Int, l2: [Float],
                                 scratch: inout [Float], into gradient: inout [Float]) {
         let k = l2.count
         theta.withUnsafeBufferPointer { parameters in
@@ -119,10 +131,11 @@ public struct CorrectnessHeads: Sendable, Equatable {
         }
         var biasGradient = [Float](repeating: 0, count: k)
         for row in 0..<n {
+            let scale = (weights?[row] ?? 1) / Float(n)
             for column in 0..<k {
                 let z = scratch[row * k + column] + theta[d * k + column]
-                // Residual: probability minus target, scaled for the mean.
-                let residual = (1 / (1 + exp(-z)) - targets[row * heads + column % heads]) / Float(n)
+                // Residual: probability minus target, scaled for the (weighted) mean.
+                let residual = (1 / (1 + exp(-z)) - targets[row * heads + column % heads]) * scale
                 scratch[row * k + column] = residual
                 biasGradient[column] += residual
             }

@@ -59,14 +59,16 @@ public struct ExpectedGainRouter: Sendable, Codable {
 
     /// Trains on prompt embeddings and each model's score on them (0...1: correctness, or
     /// 1 / 0 / 0.5 for a battle won, lost or tied).
-    public init(embeddings: [[Float]], strongScores: [Double], weakScores: [Double], hyperparameters: Hyperparameters = .init()) {
-        let selection = CorrectnessHeads.selectL2(embeddings: embeddings, strongScores: strongScores, weakScores: weakScores,
+    /// - Parameter weights: how much each example counts, in both halves and in choosing their
+    ///   hyperparameters (nil: alike); what `turnout learn` gives the deployment's own battles.
+    public init(embeddings: [[Float]], strongScores: [Double], weakScores: [Double], weights: [Double]? = nil, hyperparameters: Hyperparameters = .init()) {
+        let selection = CorrectnessHeads.selectL2(embeddings: embeddings, strongScores: strongScores, weakScores: weakScores, weights: weights,
                                                   grid: hyperparameters.l2Grid, fallback: hyperparameters.fallbackL2,
                                                   folds: hyperparameters.innerFolds, seed: hyperparameters.seed, iterations: hyperparameters.iterations)
-        heads = CorrectnessHeads(embeddings: embeddings, strongScores: strongScores, weakScores: weakScores,
+        heads = CorrectnessHeads(embeddings: embeddings, strongScores: strongScores, weakScores: weakScores, weights: weights,
                                  l2: selection.l2, iterations: hyperparameters.iterations)
         l2 = selection.l2
-        let store = NeighbourGain(embeddings: embeddings, gains: zip(strongScores, weakScores).map { $0 - $1 },
+        let store = NeighbourGain(embeddings: embeddings, gains: zip(strongScores, weakScores).map { $0 - $1 }, weights: weights,
                                   neighbours: hyperparameters.fallbackNeighbours, priorWeight: hyperparameters.priorWeight)
         neighbours = store.with(neighbours: store.selectNeighbours(grid: hyperparameters.neighbourGrid, fallback: hyperparameters.fallbackNeighbours).neighbours)
     }

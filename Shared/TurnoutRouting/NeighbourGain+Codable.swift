@@ -8,7 +8,7 @@ import Foundation
 /// checksum but was written wrongly is refused at load instead of misrouting.
 extension NeighbourGain: Codable {
     enum CodingKeys: String, CodingKey {
-        case dimensions, neighbours, codes, scales, gains
+        case dimensions, neighbours, codes, scales, gains, weights
         case priorWeight = "prior_weight"
     }
 
@@ -45,7 +45,16 @@ extension NeighbourGain: Codable {
         if let bad = scales.firstIndex(where: { !$0.isFinite || $0 < 0 }) {
             throw DecodingError.dataCorruptedError(forKey: .scales, in: container, debugDescription: "row \(bad) has scale \(scales[bad]); scales are finite and not negative")
         }
-        self.init(dimensions: dimensions, codes: codeBytes.map { Int8(bitPattern: $0) }, scales: scales, gains: gains,
+        let weights = try container.decodeIfPresent([Float].self, forKey: .weights)
+        if let weights {
+            guard weights.count == gains.count else {
+                throw DecodingError.dataCorruptedError(forKey: .weights, in: container, debugDescription: "holds \(weights.count) values for \(gains.count) rows")
+            }
+            if let bad = weights.firstIndex(where: { !$0.isFinite || $0 < 0 }) {
+                throw DecodingError.dataCorruptedError(forKey: .weights, in: container, debugDescription: "row \(bad) has weight \(weights[bad]); weights are finite and not negative")
+            }
+        }
+        self.init(dimensions: dimensions, codes: codeBytes.map { Int8(bitPattern: $0) }, scales: scales, gains: gains, weights: weights,
                   neighbours: neighbours, priorWeight: priorWeight)
     }
 
@@ -55,6 +64,8 @@ extension NeighbourGain: Codable {
         try container.encode(neighbours, forKey: .neighbours)
         try container.encode(priorWeight, forKey: .priorWeight)
         try container.encode(gains, forKey: .gains)
+        // Absent when every prompt counts 1, so unweighted artifacts are as they were.
+        try container.encodeIfPresent(weights, forKey: .weights)
         try container.encode(Data(codes.map { UInt8(bitPattern: $0) }).base64EncodedString(), forKey: .codes)
         var scaleBytes: [UInt8] = []
         scaleBytes.reserveCapacity(4 * scales.count)

@@ -28,7 +28,10 @@ public struct NeighbourGain: Sendable {
     public let scales: [Float]
     /// `strong score - weak score` of each stored prompt, in -1...1.
     public let gains: [Float]
-    /// The mean of `gains`, the value every estimate is shrunk towards.
+    /// How much each stored prompt counts in a neighbourhood's mean (the deployment's own
+    /// battles can count more than base data); nil when all count 1.
+    public let weights: [Float]?
+    /// The (weighted) mean of `gains`, the value every estimate is shrunk towards.
     public let meanGain: Double
 
     public var count: Int { gains.count }
@@ -37,7 +40,8 @@ public struct NeighbourGain: Sendable {
     /// - Parameters:
     ///   - gains: `strong score - weak score` per embedding, clamped to -1...1.
     ///   - neighbours: k, at least 1.
-    public init(embeddings: [[Float]], gains: [Double], neighbours: Int, priorWeight: Double = 5) {
+    ///   - weights: how much each prompt counts (nil: 1 each); the prior counts `priorWeight`.
+    public init(embeddings: [[Float]], gains: [Double], weights: [Double]? = nil, neighbours: Int, priorWeight: Double = 5) {
         precondition(embeddings.count == gains.count, "one gain per embedding")
         let d = embeddings.first?.count ?? 0
         var codes = [Int8](repeating: 0, count: embeddings.count * d)
@@ -51,21 +55,33 @@ public struct NeighbourGain: Sendable {
                 codes[row * d + column] = Int8((vector[column] / norm / scales[row]).rounded())
             }
         }
-        self.init(dimensions: d, codes: codes, scales: scales, gains: gains.map { Float(min(1, max(-1, $0))) },
+        let counted = weights.flatMap { $0.count == gains.count && $0.contains { $0 != 1 } ? $0.map { Float(max(0, $0)) } : nil }
+        self.init(dimensions: d, codes: codes, scales: scales, gains: gains.map { Float(min(1, max(-1, $0))) }, weights: counted,
                   neighbours: neighbours, priorWeight: priorWeight)
     }
 
     /// A store from its stored form (decoding, `with(neighbours:)`).
-    /// - Precondition: `codes.count == dimensions * gains.count` and `scales.count == gains.count`.
-    init(dimensions: Int, codes: [Int8], scales: [Float], gains: [Float], neighbours: Int, priorWeight: Double) {
-        precondition(codes.count == dimensions * gains.count && scales.count == gains.count, "one row of codes and one scale per gain")
+    /// - Precondition: `codes.count == dimensions * gains.count`, `scales.count == gains.count`,
+    ///   and `weights`, when given, one per gain.
+    init(dimensions: Int, codes: [Int8], scales: [Float], gains: [Float], weights: [Float]? = nil, neighbours: Int, priorWeight: Double) {
+        precondition(codes.count == dimensions * gains.count && scales.count == gains.count && (weights?.count ?? gains.count) == gains.count,
+                     "one row of codes, one scale and one weight per gain")
         self.dimensions = dimensions
         self.codes = codes
         self.scales = scales
         self.gains = gains
+        self.weights = weights
         self.neighbours = max(1, neighbours)
         self.priorWeight = max(0, priorWeight)
-        meanGain = gains.isEmpty ? 0 : gains.reduce(0.0) { $0 + Double($1) } / Double(gains.count)
+        let total = weights.map { $0.reduce(0.0) { $0 + Double($1) } } ?? Double(gains.count)
+        let sum = gains.indices.reduce(0.0) { $0 + Double(gains[$1]) * Double(weights?[$1] ?? 1) }
+        meanGain = total > 0 ? sum / total : 0
+    }
+
+    /// The weight of stored prompt `row`.
+    @inline(__always)
+    func weight(_ row: Int) -> Double {
+        Double(weights?[row] ?? 1)
     }
 
     /// The rows dequantised to floats, for BLAS. Made per batch rather than kept: the scorer
@@ -80,7 +96,7 @@ public struct NeighbourGain: Sendable {
 
     /// The same store averaging `neighbours` prompts.
     public func with(neighbours: Int) -> NeighbourGain {
-        NeighbourGain(dimensions: dimensions, codes: codes, scales: scales, gains: gains, neighbours: neighbours, priorWeight: priorWeight)
+        NeighbourGain(dimensions: dimensions, codes: codes, scales: scales, gains: gains, weights: weights, neighbours: neighbours, priorWeight: priorWeight)
     }
 
     /// The estimated gain for an embedding: 0 (no evidence either way) for an empty store or an
@@ -118,12 +134,13 @@ public struct NeighbourGain: Sendable {
 
     /// The shrunk mean over the stored prompts `nearest`, towards the mean gain of all of them.
     func estimate(averaging nearest: [Int]) -> Double {
-        estimate(nearest.reduce(0.0) { $0 + Double(gains[$1]) }, neighbours: nearest.count, prior: meanGain)
+        estimate(nearest.reduce(0.0) { $0 + Double(gains[$1]) * weight($1) }, weight: nearest.reduce(0.0) { $0 + weight($1) }, prior: meanGain)
     }
 
-    /// The shrunk mean: `(sum of the neighbours' gains + priorWeight * prior) / (neighbours + priorWeight)`.
-    func estimate(_ sum: Double, neighbours: Int, prior: Double) -> Double {
-        let total = Double(neighbours) + priorWeight
+    /// The shrunk mean: `(weighted sum of the neighbours' gains + priorWeight * prior) /
+    /// (their weight + priorWeight)`.
+    func estimate(_ sum: Double, weight: Double, prior: Double) -> Double {
+        let total = weight + priorWeight
         return total > 0 ? (sum + priorWeight * prior) / total : 0
     }
 

@@ -103,11 +103,22 @@ public struct RouterArtifact: Codable, Sendable {
         return embeddings.map(winRate(for:))
     }
 
-    /// Writes the artifact atomically (a temporary file renamed into place), so a reader never sees half a file.
-    public func write(to url: URL) throws {
+    /// The payload as written to disk: the encoding its checksum is taken over.
+    func payload() throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let payload = Array(try encoder.encode(self))
+        return Array(try encoder.encode(self))
+    }
+
+    /// The checksum this artifact has once written (its version is the first 12 characters),
+    /// for one made in memory and not written yet.
+    public func sealedChecksum() throws -> String {
+        checksum.isEmpty ? SHA256.hex(SHA256.hash(try payload())) : checksum
+    }
+
+    /// Writes the artifact atomically (a temporary file renamed into place), so a reader never sees half a file.
+    public func write(to url: URL) throws {
+        let payload = try self.payload()
         var bytes = Array("{\"checksum\":\"\(SHA256.hex(SHA256.hash(payload)))\",\"payload\":".utf8)
         bytes.append(contentsOf: payload)
         bytes.append(contentsOf: Array("}\n".utf8))

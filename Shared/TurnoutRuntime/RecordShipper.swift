@@ -9,6 +9,9 @@ import TurnoutWire
 public struct ShippingConfiguration: Sendable {
     public var maxBuffered = 100_000
     public var batchSize = 100
+    /// A batch also ends before its records' estimated JSON passes this many bytes, well
+    /// inside the wire's frame limit: battles and ratings carry prompts.
+    public var maxBatchBytes = 1 << 20
     /// How long a partial batch waits before it is sent anyway.
     public var flushInterval: Duration = .milliseconds(500)
     public var maxBackoff: Duration = .seconds(5)
@@ -24,6 +27,10 @@ public struct ShippingConfiguration: Sendable {
 /// acknowledged (committed) them; a failed batch is sent again after a backoff, and the
 /// collector's idempotency by record id makes the resend harmless. Past the bound, the
 /// oldest records are dropped and counted.
+///
+/// A batch the collector refuses as such (INVALID_ARGUMENT, RESOURCE_EXHAUSTED: resending
+/// it cannot help) is sent again one record at a time, so one bad record costs only itself:
+/// it is dropped, logged and counted as rejected, and the good ones around it are stored.
 public final class RecordShipper<Record: CollectedRecord>: Sendable {
     public typealias Configuration = ShippingConfiguration
 
@@ -47,6 +54,7 @@ public final class RecordShipper<Record: CollectedRecord>: Sendable {
     private let wake = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     private let task = Mutex<Task<Void, Never>?>(nil)
     private let dropped: Counter
+    private let rejected: Counter
     private let shipped: Counter
     private let buffered: Gauge
 
@@ -58,6 +66,7 @@ public final class RecordShipper<Record: CollectedRecord>: Sendable {
         self.logger = logger
         let kind = ["kind": Record.kind]
         dropped = metrics.counter("turnout_records_dropped_total", help: "Records dropped because the buffer for the collector was full, by kind.", labels: kind)
+        rejected = metrics.counter("turnout_records_rejected_total", help: "Records the collector refused as invalid and so dropped, by kind.", labels: kind)
         shipped = metrics.counter("turnout_records_shipped_total", help: "Records acknowledged by the collector, by kind.", labels: kind)
         buffered = metrics.gauge("turnout_records_buffered", help: "Records waiting for the collector, by kind.", labels: kind)
         task.withLock { $0 = Task { [self] in await run() } }
@@ -96,33 +105,73 @@ public final class RecordShipper<Record: CollectedRecord>: Sendable {
     private func run() async {
         var backoff = Duration.milliseconds(100)
         var iterator = wake.stream.makeAsyncIterator()
+        // After a refused batch, how many records at the head still go one at a time.
+        var singly = 0
         while !Task.isCancelled {
             let waiting = pendingCount
-            if waiting < configuration.batchSize {
+            if waiting < configuration.batchSize, singly == 0 {
                 // A partial batch waits for company, at most the flush interval.
                 _ = await next(&iterator, within: configuration.flushInterval)
                 if waiting == 0 { continue }
             }
-            let batch = buffer.withLock { buffer in Array(buffer.records[buffer.head..<min(buffer.records.count, buffer.head + configuration.batchSize)]) }
+            let batch = nextBatch(limit: singly > 0 ? 1 : configuration.batchSize)
             if batch.isEmpty { continue }
             do throws(RPCError) {
                 try await Record.store(batch, in: collector)
-                let remaining = buffer.withLock { buffer -> Int in
-                    // Only what is still at the head is removed: records dropped for overflow meanwhile are not removed twice.
-                    let sentIDs = Set(batch.map(\.id))
-                    while buffer.head < buffer.records.count, sentIDs.contains(buffer.records[buffer.head].id) { buffer.head += 1 }
-                    buffer.compact()
-                    return buffer.count
-                }
+                removeFromHead(batch)
                 shipped.increment(by: Double(batch.count))
-                buffered.set(Double(remaining))
+                singly = max(0, singly - batch.count)
                 backoff = .milliseconds(100)
+            } catch where Self.isRefusal(error) {
+                if batch.count > 1 {
+                    logger.warning("the collector refused a batch; sending it one record at a time", ["kind": .string(Record.kind), "records": .int(batch.count), "error": .string(error.description)])
+                    singly = batch.count
+                } else {
+                    logger.error("the collector refused a record; dropped", ["kind": .string(Record.kind), "id": .string(batch[0].id), "error": .string(error.description)])
+                    removeFromHead(batch)
+                    rejected.increment()
+                    singly = max(0, singly - 1)
+                }
             } catch {
                 logger.warning("could not ship records; will retry", ["kind": .string(Record.kind), "records": .int(batch.count), "error": .string(error.description), "retry_ms": .int(backoff.milliseconds)])
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, configuration.maxBackoff)
             }
         }
+    }
+
+    /// Refusals of the batch itself, which no resend can cure; anything else (the collector
+    /// down, slow or failing) is worth a retry.
+    static func isRefusal(_ error: RPCError) -> Bool {
+        error.code == .invalidArgument || error.code == .resourceExhausted
+    }
+
+    /// The head of the buffer, up to `limit` records and the byte bound (always one record).
+    private func nextBatch(limit: Int) -> [Record] {
+        buffer.withLock { buffer in
+            var batch: [Record] = []
+            var bytes = 0
+            var index = buffer.head
+            while index < buffer.records.count, batch.count < limit {
+                let record = buffer.records[index]
+                bytes += record.estimatedBytes
+                if !batch.isEmpty, bytes > configuration.maxBatchBytes { break }
+                batch.append(record)
+                index += 1
+            }
+            return batch
+        }
+    }
+
+    /// Removes what is still at the head: records dropped for overflow meanwhile are not removed twice.
+    private func removeFromHead(_ batch: [Record]) {
+        let remaining = buffer.withLock { buffer -> Int in
+            let sentIDs = Set(batch.map(\.id))
+            while buffer.head < buffer.records.count, sentIDs.contains(buffer.records[buffer.head].id) { buffer.head += 1 }
+            buffer.compact()
+            return buffer.count
+        }
+        buffered.set(Double(remaining))
     }
 
     private func next(_ iterator: inout AsyncStream<Void>.Iterator, within timeout: Duration) async -> Bool {

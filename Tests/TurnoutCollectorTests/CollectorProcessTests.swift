@@ -66,7 +66,7 @@ import TurnoutWire
 
     @Test func reportsAreExposedOnceAndStaleInstancesDropOut() async throws {
         let collector = try await RunningService.start("turnout-collector", stateDirectory: TestPaths.temporaryDirectory(), http: true,
-                                                       arguments: ["--stale-after", "1s"])
+                                                       arguments: ["--stale-after", "3s"])
         defer { collector.process.terminate() }
         let client = try WireClient.forTesting([collector.wireTarget])
         defer { client.shutdown() }
@@ -99,6 +99,9 @@ import TurnoutWire
         let summary = try await client.call(CollectorAPI.summary, CollectorAPI.SummaryRequest())
         #expect(summary.total.requests == 0, "a refused batch stores nothing, not even its valid records")
 
+        // A fresh report just before the scrape, so a slow machine cannot let it go stale first.
+        restarted.sequence += 1
+        #expect(try await client.call(CollectorAPI.report, restarted).applied)
         let http = HTTPClient()
         defer { http.shutdown() }
         let metrics = try await http.send(HTTPRequest(url: "\(collector.httpBase)/metrics"))
@@ -108,7 +111,7 @@ import TurnoutWire
         #expect(text.contains("turnout_dispatch_requests_total{instance=\"d-1\",model=\"strong \\\"quoted\\\"\",service=\"turnout-dispatcher\"} 7"))
         #expect(text.contains("service=\"turnout-collector\""))
         try await PromTool.check(text)
-        try await Task.sleep(for: .milliseconds(1300))
+        try await Task.sleep(for: .milliseconds(3500))
         let later = String(decoding: try await http.send(HTTPRequest(url: "\(collector.httpBase)/metrics")).body, as: UTF8.self)
         #expect(!later.contains("instance=\"d-1\""))
     }

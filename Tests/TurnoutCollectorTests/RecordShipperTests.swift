@@ -66,4 +66,46 @@ import TurnoutWire
         #expect(dropped == 70)
         await shipper.shutdown(timeout: .milliseconds(100))
     }
+
+    @Test func bigRecordsAreBatchedWithinTheFrameLimitAndARefusedRecordCostsOnlyItself() async throws {
+        let port = Int(try LoopbackSocket.freePort())
+        let collector = try await startCollector(port: port, state: TestPaths.temporaryDirectory("shipper-refusal"))
+        defer { collector.terminate() }
+        let metrics = MetricsRegistry()
+        let log = MemoryLogSink()
+        var configuration = ShippingConfiguration()
+        configuration.flushInterval = .milliseconds(50)
+        configuration.maxBackoff = .milliseconds(200)
+        let connection = try WireClient.forTesting([HostPort(host: "127.0.0.1", port: UInt16(port))]) { $0.defaultTimeout = .seconds(10) }
+        defer { connection.shutdown() }
+        let shipper = RecordShipper<BattleRecord>(collector: CollectorClient(connection), configuration: configuration,
+                                                  metrics: metrics, logger: Logger(service: "test", sink: log))
+        // 50 prompts of 16 KiB of control characters, six bytes each in JSON: about 5 MB in
+        // all, over the 4 MiB frame, so they must go in several batches, none refused.
+        let control = String(repeating: "\u{01}", count: 16 * 1024)
+        for index in 0..<50 {
+            var battle = BattleRecord.sample("big-\(index)")
+            battle.prompt = control + "\(index)"
+            shipper.submit(battle)
+        }
+        try await waitUntil(timeout: .seconds(30)) { shipper.pendingCount == 0 }
+        #expect(!log.recorded.contains { $0.contains("refused") }, "\(log.recorded.filter { $0.contains("refused") })")
+        // One record the collector refuses (no prompt) among good ones: only it is lost.
+        for index in 0..<5 { shipper.submit(.sample("before-\(index)")) }
+        var bad = BattleRecord.sample("bad")
+        bad.prompt = ""
+        shipper.submit(bad)
+        for index in 0..<5 { shipper.submit(.sample("after-\(index)")) }
+        try await waitUntil(timeout: .seconds(30)) { shipper.pendingCount == 0 }
+        shipper.submit(.sample("later"))
+        try await waitUntil(timeout: .seconds(30)) { shipper.pendingCount == 0 }
+        await shipper.shutdown()
+        let client = try WireClient.forTesting([HostPort(host: "127.0.0.1", port: UInt16(port))])
+        defer { client.shutdown() }
+        let judged = try await client.call(CollectorAPI.summary, CollectorAPI.SummaryRequest()).judgements.map(\.judged).reduce(0, +)
+        #expect(judged == 61)
+        let rejected = metrics.snapshot().first { $0.name == "turnout_records_rejected_total" }?.samples.first?.value
+        #expect(rejected == 1)
+        #expect(log.recorded.filter { $0.contains("refused a record") && $0.contains("bad") }.count == 1)
+    }
 }

@@ -66,6 +66,10 @@ import TurnoutTransport
         let multiTurn = #"{"model":"router-mf-0","messages":[{"role":"user","content":"Hello there, my friend."},{"role":"assistant","content":"Hi"},{"role":"user","content":"And now a second question?"}]}"#
         #expect(try await stack.send("POST", "/v1/chat/completions", json: multiTurn).status == 200)
         try await waitUntil(timeout: .seconds(10)) { (try? await Self.metric(stack, "turnout_shadow_skipped_total", "reason=\"multi_turn\"")) == 1 }
+        // Nor is a request offering tools: its answers may be calls, which no judge compares.
+        let tools = #"{"model":"router-mf-0","messages":[{"role":"user","content":"What is the weather in Paris today?"}],"tools":[{"type":"function","function":{"name":"weather","parameters":{"type":"object"}}}]}"#
+        #expect(try await stack.send("POST", "/v1/chat/completions", json: tools).status == 200)
+        try await waitUntil(timeout: .seconds(10)) { (try? await Self.metric(stack, "turnout_shadow_skipped_total", "reason=\"tools\"")) == 1 }
         #expect(try await Self.metric(stack, "turnout_shadow_judgements_total", "outcome=\"strong\"") == 4)
         let summary = try await stack.http.send(HTTPRequest(url: try #require(stack.collector).httpBase + "/summary")).json
         let judged = try #require((summary["judgements"] as? [[String: Any]])?.first)

@@ -86,6 +86,9 @@ import TurnoutTelemetry
         #expect(redactor.redact("card 4111111111111111 mail a.b@c.io") == "card [redacted] mail [redacted]")
         let cut = redactor.redact(String(repeating: "é", count: 30))
         #expect(cut.utf8.count <= 40 && cut == String(repeating: "é", count: 20), "cut on a character boundary")
+        // One character longer than the limit (a letter and many combining marks) is cut, not emptied.
+        let zalgo = redactor.redact("a" + String(repeating: "\u{0301}", count: 100))
+        #expect(!zalgo.isEmpty && zalgo.utf8.count <= 40)
         #expect(throws: (any Error).self) { try Redactor(patterns: ["(unclosed"], maxBytes: 10) }
     }
 }

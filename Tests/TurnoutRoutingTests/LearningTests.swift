@@ -44,6 +44,15 @@ import TurnoutRouting
         #expect(split.training.map(\.timeMs) == split.training.map(\.timeMs).sorted())
     }
 
+    @Test func eachBlockIsPredictedFromWhatCameBeforeIt() {
+        let battles = (0..<12).map { Self.battle($0, at: Int64($0)) } + [Self.battle(50, at: 7, source: .feedback)]
+        let split = LearningSplit(battles, heldOutFraction: 0.5, blocks: 3, after: nil)
+        #expect(split.blocks.map { $0.map(\.id) } == [["b6", "b7"], ["b8", "b9"], ["b10", "b11"]])
+        #expect(split.training(before: 0).map(\.id) == ["b0", "b1", "b2", "b3", "b4", "b5"])
+        #expect(split.training(before: 1).map(\.id) == ["b0", "b1", "b2", "b3", "b4", "b5", "b6", "b50", "b7"], "earlier blocks and feedback train later ones")
+        #expect(split.heldOut.count == 6 && split.battles.count == 13)
+    }
+
     @Test func battlesTheLiveRouterTrainedOnAreNeverHeldOut() {
         let battles = (0..<10).map { Self.battle($0, at: Int64($0)) }
         let split = LearningSplit(battles, heldOutFraction: 0.5, after: 7)

@@ -19,6 +19,7 @@ enum EvalCommand {
             OptionSpec("thresholds", default: "10", value: "N", help: "Quantile bins of win rates (RouteLLM uses 10)"),
             OptionSpec("model-dir", env: "TURNOUT_MODEL_DIR", default: "models/all-MiniLM-L6-v2", value: "DIR", help: "Embedding model"),
             OptionSpec("cache", default: ".state/embedding-cache.sqlite", value: "FILE", help: "Embedding cache shared with later runs"),
+            OptionSpec("artifacts", default: "", value: "FILE,...", help: "Also evaluate these trained routers as they are (no training, no cross-validation), named by file: a live router, or a candidate turnout learn kept"),
             OptionSpec("train", default: "", value: "PATH,...", help: "Train on these (benchmark or MT-Bench directories, Arena .csv, battle .jsonl) instead of (or as well as, when one is the evaluated benchmark) the benchmark itself, e.g. train on MMLU, evaluate on GSM8K"),
             OptionSpec("json", default: "", value: "FILE", help: "Also write the reports as JSON"),
             OptionSpec("plot", default: "", value: "FILE.svg|FILE.png", help: "Also draw quality against strong share (PNG needs rsvg-convert)"),
@@ -51,6 +52,16 @@ enum EvalCommand {
             var reports = [RouterEvaluation.optimal(benchmark: benchmark)]
             if routers.contains("random") { reports.append(RouterEvaluation.random(benchmark: benchmark, thresholds: thresholds)) }
             let learned = routers.filter { $0 != "random" }
+            let artifacts = TrainingOptions.paths(options, "artifacts")
+            if !artifacts.isEmpty {
+                let model = try loadModel(options)
+                let embeddings = try embed(benchmark.items.map(\.prompt), model: model, options: options)
+                for file in artifacts {
+                    let artifact = try RouterArtifact.load(from: file, expectedModel: model.modelID, expectedDimensions: model.dimensions)
+                    reports.append(RouterEvaluation.report(router: file.deletingPathExtension().lastPathComponent, winRates: artifact.winRates(for: embeddings),
+                                                           benchmark: benchmark, thresholds: thresholds))
+                }
+            }
             if !learned.isEmpty {
                 let model = try loadModel(options)
                 let embeddings = try embed(benchmark.items.map(\.prompt), model: model, options: options)

@@ -49,6 +49,7 @@ public final class FeedbackReceiver: Sendable {
     }
 
     private let recent: RecentRequests
+    private let redactor: Redactor
     private let strong: String
     private let weak: String
     private let ratings: RecordShipper<FeedbackRecord>?
@@ -56,9 +57,11 @@ public final class FeedbackReceiver: Sendable {
     private let counts: [String: Counter]
     private let clock: @Sendable () -> Int64
 
-    public init(recent: RecentRequests, dispatcher: DispatcherConfiguration, ratings: RecordShipper<FeedbackRecord>?, battles: RecordShipper<BattleRecord>?,
-                metrics: MetricsRegistry, clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
+    public init(recent: RecentRequests, redactor: Redactor, dispatcher: DispatcherConfiguration, ratings: RecordShipper<FeedbackRecord>?,
+                battles: RecordShipper<BattleRecord>?, metrics: MetricsRegistry,
+                clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
         self.recent = recent
+        self.redactor = redactor
         strong = dispatcher.strong
         weak = dispatcher.weak
         self.ratings = ratings
@@ -71,18 +74,18 @@ public final class FeedbackReceiver: Sendable {
         self.clock = clock
     }
 
-    /// Takes a rating.
-    /// - Throws: `OpenAIError` 404 (`request_not_found`) for an unknown or too old request,
-    ///   503 when no collector is configured to keep it.
+    /// Takes a rating from `client` (the index of its key).
+    /// - Throws: `OpenAIError` 404 (`request_not_found`) for an unknown or too old request, or
+    ///   one another client made; 503 when no collector is configured to keep it.
     /// - Returns: the JSON answer.
-    public func receive(_ submission: Submission) throws(OpenAIError) -> [UInt8] {
+    public func receive(_ submission: Submission, client: Int? = nil) throws(OpenAIError) -> [UInt8] {
         guard let ratings else {
             throw OpenAIError(status: 503, message: "ratings need a collector to keep them; this dispatcher has none (--collector)", type: "api_error", code: "feedback_unavailable")
         }
         let now = clock()
         let entry: RecentRequests.Entry
         var duplicate = false
-        switch recent.rate(submission.requestID, nowMs: now) {
+        switch recent.rate(submission.requestID, by: client, nowMs: now) {
         case .unknown:
             counts["not_found"]?.increment()
             throw OpenAIError(status: 404, message: "no answered request \"\(submission.requestID)\" in the last \(recent.maxAgeMs / 60_000) minutes on this dispatcher",
@@ -96,9 +99,11 @@ public final class FeedbackReceiver: Sendable {
         if duplicate {
             counts["duplicate"]?.increment()
         } else {
+            // Redaction runs here, for the few requests rated, never on the request path.
+            let prompt = entry.prompt.map(redactor.redact).flatMap { $0.isEmpty ? nil : $0 }
             let record = FeedbackRecord(id: entry.requestID, timeMs: now, requestTimeMs: entry.timeMs, rating: submission.rating, score: submission.score,
-                                        comment: submission.comment, router: entry.router, routerVersion: entry.routerVersion, route: entry.route,
-                                        answeringModel: entry.answeringModel, strongModel: strong, weakModel: weak, prompt: entry.prompt)
+                                        comment: submission.comment.map(redactor.redact), router: entry.router, routerVersion: entry.routerVersion,
+                                        route: entry.route, answeringModel: entry.answeringModel, strongModel: strong, weakModel: weak, prompt: prompt)
             ratings.submit(record)
             if let battle = record.battle { battles?.submit(battle) }
             counts["stored"]?.increment()

@@ -12,8 +12,11 @@ public final class RecentRequests: Sendable {
         public var route: String
         public var answeringModel: String
         public var prompt: String?
+        /// The client that asked (its key's index); only it may rate the answer.
+        public var client: Int?
 
-        public init(requestID: String, timeMs: Int64, router: String, routerVersion: String, route: String, answeringModel: String, prompt: String?) {
+        public init(requestID: String, timeMs: Int64, router: String, routerVersion: String, route: String, answeringModel: String, prompt: String?,
+                    client: Int? = nil) {
             self.requestID = requestID
             self.timeMs = timeMs
             self.router = router
@@ -21,6 +24,7 @@ public final class RecentRequests: Sendable {
             self.route = route
             self.answeringModel = answeringModel
             self.prompt = prompt
+            self.client = client
         }
     }
 
@@ -64,10 +68,12 @@ public final class RecentRequests: Sendable {
         }
     }
 
-    /// Looks `requestID` up for a rating at `nowMs`, marking it rated when found.
-    public func rate(_ requestID: String, nowMs: Int64) -> Lookup {
+    /// Looks `requestID` up for a rating by `client` at `nowMs`, marking it rated when found.
+    /// Another client's request reads as unknown: ids are not secrets, and one client must not
+    /// steer the router with ratings of another's answers.
+    public func rate(_ requestID: String, by client: Int? = nil, nowMs: Int64) -> Lookup {
         state.withLock { state in
-            guard let (entry, rated) = state.entries[requestID], nowMs - entry.timeMs <= maxAgeMs else { return .unknown }
+            guard let (entry, rated) = state.entries[requestID], nowMs - entry.timeMs <= maxAgeMs, entry.client == client else { return .unknown }
             if rated { return .alreadyRated(entry) }
             state.entries[requestID] = (entry, true)
             return .found(entry)

@@ -25,7 +25,7 @@ public final class ShadowJudge: Sendable {
         let spend: Gauge
         let pending: Gauge
 
-        static let skipReasons = ["budget", "queue_full", "busy", "breaker_open", "multi_turn", "incomplete"]
+        static let skipReasons = ["budget", "queue_full", "multi_turn", "tools", "too_large", "incomplete", "no_text"]
         static let outcomes = ["strong", "weak", "tie", "unparseable", "error", "timeout", "busy", "breaker_open"]
 
         init(_ metrics: MetricsRegistry) {
@@ -107,6 +107,17 @@ public final class ShadowJudge: Sendable {
             series.skipped["multi_turn"]?.increment()
             return nil
         }
+        // Tool use is answered with calls, not text: no judge can compare those, and the other
+        // model's call would be paid for nothing.
+        guard request.members["tools"] == nil, request.members["functions"] == nil else {
+            series.skipped["tools"]?.increment()
+            return nil
+        }
+        // A job holds the request until it runs: a big one is not worth the memory.
+        guard request.members.bytes.count <= Self.maxBodyBytes else {
+            series.skipped["too_large"]?.increment()
+            return nil
+        }
         let spent = spend.lastHour
         series.spend.set(spent)
         guard spent < configuration.budgetUSDPerHour else {
@@ -116,14 +127,21 @@ public final class ShadowJudge: Sendable {
         let other = answeringModel == strong ? weak : strong
         guard let otherUpstream = upstreams[other] else { return nil }
         series.sampled.increment()
-        return ShadowTicket(requestID: requestID, timeMs: arrivedAtMs, question: question, router: decision.router, routerVersion: decision.routerVersion ?? "",
+        return ShadowTicket(requestID: requestID, timeMs: arrivedAtMs, question: question, instructions: request.instructions, router: decision.router, routerVersion: decision.routerVersion ?? "",
                             route: decision.route, answeringModel: answeringModel, otherModel: other, otherBody: request.shadowBody(model: otherUpstream.upstreamModel))
     }
 
+    /// Requests larger than this are not shadowed.
+    static let maxBodyBytes = 256 * 1024
+
     /// Queues the job of a ticket whose client answer has been delivered; returns at once.
     public func submit(_ ticket: ShadowTicket) {
-        guard ticket.completedAnswer != nil else {
+        guard let answer = ticket.completedAnswer else {
             series.skipped["incomplete"]?.increment()
+            return
+        }
+        guard !answer.isEmpty else {
+            series.skipped["no_text"]?.increment()
             return
         }
         let waiting = inFlight.add(1, ordering: .relaxed).newValue
@@ -150,15 +168,14 @@ public final class ShadowJudge: Sendable {
             series.skipped["budget"]?.increment()
             return
         }
-        let strongAnswer: String
-        let weakAnswer: String
         do throws(UpstreamCaller.SideFailure) {
             let other = try await caller.sideCall(ticket.otherModel, body: ticket.otherBody, client: client, timeout: configuration.timeout,
-                                                  reserve: configuration.reserveSlots, requestID: ticket.requestID)
-            spent(other.costUSD, on: series.shadowCost)
-            (strongAnswer, weakAnswer) = ticket.answeringModel == strong ? (answer, other.content) : (other.content, answer)
-            let first = try await verdict(judge, question: ticket.question, a: strongAnswer, b: weakAnswer, requestID: ticket.requestID)
-            let second = try await verdict(judge, question: ticket.question, a: weakAnswer, b: strongAnswer, requestID: ticket.requestID)
+                                                  reserve: configuration.reserveSlots, requestID: ticket.requestID,
+                                                  onCost: { self.spent($0, on: self.series.shadowCost) })
+            let (strongAnswer, weakAnswer) = ticket.answeringModel == strong ? (answer, other.content) : (other.content, answer)
+            let first = try await verdict(judge, question: ticket.judgedQuestion, a: strongAnswer, b: weakAnswer, requestID: ticket.requestID)
+            guard !Task.isCancelled else { return }
+            let second = try await verdict(judge, question: ticket.judgedQuestion, a: weakAnswer, b: strongAnswer, requestID: ticket.requestID)
             guard let first, let second else {
                 series.judgements["unparseable"]?.increment()
                 logger.info("the judge's reply held no single verdict; no battle", ["request_id": .string(ticket.requestID), "judge": .string(judge.name)])
@@ -167,8 +184,10 @@ public final class ShadowJudge: Sendable {
             let outcome = PairwiseJudge.outcome(strongFirst: first, strongSecond: second)
             series.judgements[outcome.rawValue]?.increment()
             let winner: BattleRecord.Winner = outcome == .strong ? .modelA : outcome == .weak ? .modelB : .tie
+            let prompt = redactor.redact(ticket.question)
+            guard !prompt.isEmpty else { return }
             battles?.submit(BattleRecord(id: UUID().uuidString.lowercased(), timeMs: ticket.timeMs, requestID: ticket.requestID,
-                                         prompt: redactor.redact(ticket.question), modelA: strong, modelB: weak, winner: winner, judge: judge.name,
+                                         prompt: prompt, modelA: strong, modelB: weak, winner: winner, judge: judge.name,
                                          router: ticket.router, routerVersion: ticket.routerVersion, route: ticket.route, source: .shadow))
         } catch {
             series.judgements[error.label]?.increment()
@@ -180,8 +199,7 @@ public final class ShadowJudge: Sendable {
     private func verdict(_ judge: UpstreamConfiguration, question: String, a: String, b: String, requestID: String) async throws(UpstreamCaller.SideFailure) -> PairwiseJudge.Verdict? {
         let body = PairwiseJudge.requestBody(model: judge.upstreamModel, question: question, answerA: a, answerB: b, maxTokens: configuration.judgeMaxTokens)
         let reply = try await caller.sideCall(judge.name, body: body, client: client, timeout: configuration.timeout, reserve: configuration.reserveSlots,
-                                              requestID: requestID + "-judge")
-        spent(reply.costUSD, on: series.judgeCost)
+                                              requestID: requestID + "-judge", onCost: { self.spent($0, on: self.series.judgeCost) })
         return PairwiseJudge.verdict(in: reply.content)
     }
 

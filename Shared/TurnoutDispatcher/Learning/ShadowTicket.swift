@@ -6,8 +6,10 @@ import Synchronization
 public final class ShadowTicket: Sendable {
     public let requestID: String
     public let timeMs: Int64
-    /// The routed text: the question the judge sees.
+    /// The routed text: what the battle trains on.
     public let question: String
+    /// The request's system instructions, which the judge sees before the question.
+    public let instructions: String?
     public let router: String
     public let routerVersion: String
     public let route: String
@@ -24,11 +26,12 @@ public final class ShadowTicket: Sendable {
 
     private let answer = Mutex(Answer())
 
-    init(requestID: String, timeMs: Int64, question: String, router: String, routerVersion: String, route: String, answeringModel: String,
+    init(requestID: String, timeMs: Int64, question: String, instructions: String?, router: String, routerVersion: String, route: String, answeringModel: String,
          otherModel: String, otherBody: [UInt8]) {
         self.requestID = requestID
         self.timeMs = timeMs
         self.question = question
+        self.instructions = instructions
         self.router = router
         self.routerVersion = routerVersion
         self.route = route
@@ -42,7 +45,13 @@ public final class ShadowTicket: Sendable {
         answer.withLock { $0.text += text }
     }
 
-    /// The client's answer is whole (a completion, or a stream that reached `[DONE]`).
+    /// What the judge is asked about: the instructions, then the question.
+    var judgedQuestion: String {
+        instructions.map { "\($0)\n\n\(question)" } ?? question
+    }
+
+    /// The client's answer is whole (a completion, or a stream that reached `[DONE]`); a
+    /// completion without text (tool calls) leaves it empty, which nothing is judged on.
     func complete(with text: String? = nil) {
         answer.withLock { answer in
             if let text { answer.text = text }
