@@ -19,7 +19,7 @@ build() {
 swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name TurnoutJSON -emit-module -emit-module-path .build/fuzz/TurnoutJSON.swiftmodule \
   -emit-library -static -o .build/fuzz/libTurnoutJSON.a Shared/TurnoutJSON/*.swift 2>&1 | { grep -v "Cannot export local symbol" || true; }
 build FuzzWire -I .build/fuzz -L .build/fuzz -lTurnoutJSON Shared/TurnoutWire/*.swift Tests/Fuzz/FuzzWire.swift
-build FuzzHTTP Shared/TurnoutTransport/HTTP/HTTPRequestParser.swift Tests/Fuzz/FuzzHTTP.swift
+build FuzzHTTP Shared/TurnoutTransport/HTTP/HTTPRequestParser.swift Shared/TurnoutTransport/HTTP/HTTPServerRequest.swift Tests/Fuzz/FuzzHTTP.swift
 # Swift's backtracer hangs on the first crash under libFuzzer: turn it off.
 for target in wire http; do
   name=$([ "$target" = wire ] && echo FuzzWire || echo FuzzHTTP)

@@ -80,6 +80,18 @@ import TurnoutRouting
         #expect(!same.promote, "equal is not better by the margin")
     }
 
+    @Test func eachBlockReportsItsOwnFiguresAndThePoolDecides() {
+        // The candidate knows the first block and is backwards on the second: pooled, no gain.
+        let first = Array(Self.items[..<30]), second = Array(Self.items[30...])
+        let blocks = [PromotionDecision.Block(items: first, live: Array(Self.backwards[..<30]), candidate: Array(Self.knowing[..<30])),
+                      PromotionDecision.Block(items: second, live: Array(Self.knowing[30...]), candidate: Array(Self.backwards[30...]))]
+        let decision = PromotionDecision(blocks: blocks, margin: 0.01, minimumHeldOut: 20)
+        #expect(decision.perBlock.map(\.battles) == [30, 30])
+        #expect(decision.perBlock[0].candidateAPGR > decision.perBlock[0].liveAPGR + 0.2)
+        #expect(decision.perBlock[1].candidateAPGR < decision.perBlock[1].liveAPGR - 0.2)
+        #expect(!decision.promote, "a gain in one block that the next takes back is no gain")
+    }
+
     @Test func tooFewHeldOutBattlesDecideNothing() {
         let decision = PromotionDecision(live: Self.backwards, candidate: Self.knowing, heldOut: Self.items, margin: 0.01, minimumHeldOut: 100)
         #expect(!decision.promote && decision.reason.contains("at least 100"))

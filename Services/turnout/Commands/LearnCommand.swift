@@ -89,6 +89,9 @@ enum LearnCommand {
         }
         let decision = PromotionDecision(blocks: blocks, margin: try options.double("margin"), minimumHeldOut: try options.int("min-holdout", range: 1...Int.max),
                                          thresholds: try options.int("thresholds", range: 2...10_000))
+        for (index, block) in decision.perBlock.enumerated() {
+            printError("held-out block \(index + 1) of \(decision.perBlock.count): \(block.battles) battles, APGR live \(PromotionDecision.format(block.liveAPGR)), candidate \(PromotionDecision.format(block.candidateAPGR))")
+        }
         // What is promoted: the recipe fitted on every battle, or (without refit) the last block's candidate.
         let refit = (options.string("refit") ?? "true") != "false"
         var final = candidate

@@ -5,6 +5,16 @@ import TurnoutJSON
 public enum ChatAnswer {
     /// `choices[0].message.content` of a chat completion's members; nil when there is none.
     public static func content(of members: JSONObjectMembers) -> String? {
+        firstChoice(members, "message")
+    }
+
+    /// `choices[0].delta.content` of one streamed chunk's members; nil when it has none.
+    public static func delta(of members: JSONObjectMembers) -> String? {
+        firstChoice(members, "delta")
+    }
+
+    /// `choices[0].<field>.content`: the client is shown the first choice.
+    private static func firstChoice(_ members: JSONObjectMembers, _ field: String) -> String? {
         guard let choices = members["choices"] else { return nil }
         var scanner = JSONScanner(bytes: Array(choices))
         var text: String?
@@ -17,32 +27,7 @@ public enum ChatAnswer {
                     return
                 }
                 try scanner.readObject { (key: String, scanner: inout JSONScanner) throws(JSONError) in
-                    guard key == "message" else {
-                        try scanner.skipValue()
-                        return
-                    }
-                    text = try content(&scanner)
-                }
-            }
-        } catch {
-            return nil
-        }
-        return text
-    }
-
-    /// `choices[0].delta.content` of one streamed chunk's members; nil when it has none.
-    public static func delta(of members: JSONObjectMembers) -> String? {
-        guard let choices = members["choices"] else { return nil }
-        var scanner = JSONScanner(bytes: Array(choices))
-        var text: String?
-        do throws(JSONError) {
-            try scanner.readArray { (scanner: inout JSONScanner) throws(JSONError) in
-                guard text == nil else {
-                    try scanner.skipValue()
-                    return
-                }
-                try scanner.readObject { (key: String, scanner: inout JSONScanner) throws(JSONError) in
-                    guard key == "delta" else {
+                    guard key == field else {
                         try scanner.skipValue()
                         return
                     }

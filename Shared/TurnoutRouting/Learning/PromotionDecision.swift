@@ -17,6 +17,15 @@ public struct PromotionDecision: Sendable, Equatable {
     public var promote: Bool
     /// Why, in a sentence, for the operator.
     public var reason: String
+    /// Each block's own figures, oldest first: for the operator to see the trend; the
+    /// decision is taken on the pooled ones.
+    public var perBlock: [BlockFigures] = []
+
+    public struct BlockFigures: Sendable, Equatable {
+        public var battles: Int
+        public var liveAPGR: Double
+        public var candidateAPGR: Double
+    }
 
     /// One held-out block: its battles, and each router's win rates for them.
     public struct Block: Sendable {
@@ -50,8 +59,9 @@ public struct PromotionDecision: Sendable, Equatable {
             return
         }
         // Per block, the area of a router's curve above the weak line and the gap to the strong line.
-        func pooled(_ rates: (Block) -> [Double]) -> (gain: Double, gap: Double) {
+        func pooled(_ rates: (Block) -> [Double]) -> (gain: Double, gap: Double, blocks: [(gain: Double, gap: Double)]) {
             var gain = 0.0, gap = 0.0
+            var each: [(gain: Double, gap: Double)] = []
             for block in blocks where !block.items.isEmpty {
                 let benchmark = Benchmark(name: "held-out battles", strongModel: "strong", weakModel: "weak", items: block.items)
                 let curve = RouterMetrics.curve(winRates: rates(block), items: block.items,
@@ -59,12 +69,17 @@ public struct PromotionDecision: Sendable, Equatable {
                 let shares = curve.map(\.strongShare)
                 let span = (shares.max() ?? 0) - (shares.min() ?? 0)
                 let size = Double(block.items.count)
-                gain += size * (RouterMetrics.auc(curve) - benchmark.weakQuality * span)
-                gap += size * (benchmark.strongQuality - benchmark.weakQuality) * span
+                each.append((size * (RouterMetrics.auc(curve) - benchmark.weakQuality * span), size * (benchmark.strongQuality - benchmark.weakQuality) * span))
+                gain += each[each.count - 1].gain
+                gap += each[each.count - 1].gap
             }
-            return (gain, gap)
+            return (gain, gap, each)
         }
         let live = pooled(\.live), candidate = pooled(\.candidate)
+        perBlock = zip(blocks.filter { !$0.items.isEmpty }, zip(live.blocks, candidate.blocks)).map { block, figures in
+            let gap = max(figures.0.gap, figures.1.gap)
+            return BlockFigures(battles: block.items.count, liveAPGR: gap > 0 ? figures.0.gain / gap : 0, candidateAPGR: gap > 0 ? figures.1.gain / gap : 0)
+        }
         // Both routers' gaps are the same lines over nearly the same shares; one gap for both.
         let gap = max(live.gap, candidate.gap)
         guard gap > 0.02 * Double(heldOut.count) else {
@@ -81,7 +96,7 @@ public struct PromotionDecision: Sendable, Equatable {
         reason = promote ? "\(figures): at least \(Self.format(margin)) better" : "\(figures): not \(Self.format(margin)) better, so the live router stays"
     }
 
-    static func format(_ value: Double) -> String {
+    public static func format(_ value: Double) -> String {
         let scaled = (value * 1000).rounded() / 1000
         return "\(scaled)"
     }
