@@ -134,6 +134,7 @@ enum AdaptBench {
             ]
             report["learn_live_apgr"] = decision["live_apgr"] as? Double
             report["learn_candidate_apgr"] = decision["candidate_apgr"] as? Double
+            report["learn_difference_se"] = decision["difference_se"] as? Double
             if options.flag("json") {
                 print(BenchSupport.json(report, flags: ["promoted": promoted]))
             } else {

@@ -92,6 +92,21 @@ import TurnoutRouting
         #expect(!decision.promote, "a gain in one block that the next takes back is no gain")
     }
 
+    @Test func theDifferenceComesWithItsUncertaintyWhichMoreBattlesShrink() {
+        // A candidate right on three hard prompts in four, against one that knows nothing.
+        let candidate = Self.items.indices.map { $0 % 2 == 0 ? ($0 % 8 == 0 ? 0.2 : 0.9) : 0.5 }
+        let flat = Self.items.map { _ in 0.5 }
+        let few = PromotionDecision(live: flat, candidate: candidate, heldOut: Self.items, margin: 0.01, minimumHeldOut: 20)
+        let items4 = Array(repeating: Self.items, count: 4).flatMap { $0 }
+        let many = PromotionDecision(live: Array(repeating: flat, count: 4).flatMap { $0 }, candidate: Array(repeating: candidate, count: 4).flatMap { $0 },
+                                     heldOut: items4, margin: 0.01, minimumHeldOut: 20)
+        #expect(few.differenceStandardError > 0.01 && few.reason.contains("give or take"))
+        #expect(many.differenceStandardError < few.differenceStandardError * 0.75, "four times the battles, about half the spread")
+        #expect(abs((many.candidateAPGR - many.liveAPGR) - (few.candidateAPGR - few.liveAPGR)) < 0.05)
+        let again = PromotionDecision(live: flat, candidate: candidate, heldOut: Self.items, margin: 0.01, minimumHeldOut: 20)
+        #expect(again == few, "seeded: the same battles give the same decision and spread")
+    }
+
     @Test func tooFewHeldOutBattlesDecideNothing() {
         let decision = PromotionDecision(live: Self.backwards, candidate: Self.knowing, heldOut: Self.items, margin: 0.01, minimumHeldOut: 100)
         #expect(!decision.promote && decision.reason.contains("at least 100"))

@@ -82,6 +82,7 @@ import TurnoutWire
         #expect(decision["promoted"] as? Bool == true, "\(learned.output)")
         #expect((decision["candidate_apgr"] as? Double ?? 0) > (decision["live_apgr"] as? Double ?? 1))
         #expect(decision["held_out"] as? Int == 40 && decision["blocks"] as? Int == 2)
+        #expect((decision["difference_se"] as? Double ?? 0) > 0, "the difference comes with its spread")
 
         // The scorer serves the candidate, and says what it was trained on.
         let promoted = try RouterArtifact.load(from: liveFile)

@@ -112,7 +112,7 @@ enum LearnCommand {
             print("not promoted: \(decision.promote ? decision.reason + " (dry run)" : decision.reason)")
         }
         if options.flag("json") {
-            let fields: [String: Any] = ["promoted": promoted, "live_apgr": decision.liveAPGR, "candidate_apgr": decision.candidateAPGR, "margin": decision.margin,
+            let fields: [String: Any] = ["promoted": promoted, "live_apgr": decision.liveAPGR, "candidate_apgr": decision.candidateAPGR, "margin": decision.margin, "difference_se": decision.differenceStandardError,
                                          "held_out": decision.heldOut, "blocks": split.blocks.count, "battles": battles.count,
                                          "live_version": String(live.checksum.prefix(12)), "candidate_version": candidateVersion]
             print(String(decoding: try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]), as: UTF8.self))

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Whether a candidate router replaces the live one: only when it beats it on the same
 /// held-out battles by a stated margin of APGR, so noise alone never promotes.
 ///
@@ -20,6 +22,10 @@ public struct PromotionDecision: Sendable, Equatable {
     /// Each block's own figures, oldest first: for the operator to see the trend; the
     /// decision is taken on the pooled ones.
     public var perBlock: [BlockFigures] = []
+    /// The bootstrap standard error of `candidateAPGR - liveAPGR` (0 when nothing was
+    /// compared): the same battles resampled within each block. The decision does not use
+    /// it; it tells the operator whether a refusal means "worse" or "not enough battles yet".
+    public var differenceStandardError = 0.0
 
     public struct BlockFigures: Sendable, Equatable {
         public var battles: Int
@@ -58,24 +64,7 @@ public struct PromotionDecision: Sendable, Equatable {
             reason = "only \(heldOut.count) held-out battles (\(decided) not tied); at least \(minimumHeldOut), some with a winner, are needed to compare routers"
             return
         }
-        // Per block, the area of a router's curve above the weak line and the gap to the strong line.
-        func pooled(_ rates: (Block) -> [Double]) -> (gain: Double, gap: Double, blocks: [(gain: Double, gap: Double)]) {
-            var gain = 0.0, gap = 0.0
-            var each: [(gain: Double, gap: Double)] = []
-            for block in blocks where !block.items.isEmpty {
-                let benchmark = Benchmark(name: "held-out battles", strongModel: "strong", weakModel: "weak", items: block.items)
-                let curve = RouterMetrics.curve(winRates: rates(block), items: block.items,
-                                                thresholds: RouterMetrics.quantileThresholds(rates(block), count: thresholds))
-                let shares = curve.map(\.strongShare)
-                let span = (shares.max() ?? 0) - (shares.min() ?? 0)
-                let size = Double(block.items.count)
-                each.append((size * (RouterMetrics.auc(curve) - benchmark.weakQuality * span), size * (benchmark.strongQuality - benchmark.weakQuality) * span))
-                gain += each[each.count - 1].gain
-                gap += each[each.count - 1].gap
-            }
-            return (gain, gap, each)
-        }
-        let live = pooled(\.live), candidate = pooled(\.candidate)
+        let live = Self.pooled(blocks, \.live, thresholds: thresholds), candidate = Self.pooled(blocks, \.candidate, thresholds: thresholds)
         perBlock = zip(blocks.filter { !$0.items.isEmpty }, zip(live.blocks, candidate.blocks)).map { block, figures in
             let gap = max(figures.0.gap, figures.1.gap)
             return BlockFigures(battles: block.items.count, liveAPGR: gap > 0 ? figures.0.gain / gap : 0, candidateAPGR: gap > 0 ? figures.1.gain / gap : 0)
@@ -92,8 +81,47 @@ public struct PromotionDecision: Sendable, Equatable {
         liveAPGR = live.gain / gap
         candidateAPGR = candidate.gain / gap
         promote = candidateAPGR >= liveAPGR + margin
+        differenceStandardError = Self.bootstrapStandardError(blocks, thresholds: thresholds)
         let figures = "candidate APGR \(Self.format(candidateAPGR)) against the live router's \(Self.format(liveAPGR)) on \(heldOut.count) held-out battles"
+            + " (difference \(String(format: "%+.4f", candidateAPGR - liveAPGR)), give or take \(String(format: "%.3f", differenceStandardError)))"
         reason = promote ? "\(figures): at least \(Self.format(margin)) better" : "\(figures): not \(Self.format(margin)) better, so the live router stays"
+    }
+
+    /// Per block, the area of a router's curve above the weak line and the gap to the strong line, each weighted by block size.
+    static func pooled(_ blocks: [Block], _ rates: (Block) -> [Double], thresholds: Int) -> (gain: Double, gap: Double, blocks: [(gain: Double, gap: Double)]) {
+        var gain = 0.0, gap = 0.0
+        var each: [(gain: Double, gap: Double)] = []
+        for block in blocks where !block.items.isEmpty {
+            let benchmark = Benchmark(name: "held-out battles", strongModel: "strong", weakModel: "weak", items: block.items)
+            let curve = RouterMetrics.curve(winRates: rates(block), items: block.items,
+                                            thresholds: RouterMetrics.quantileThresholds(rates(block), count: thresholds))
+            let shares = curve.map(\.strongShare)
+            let span = (shares.max() ?? 0) - (shares.min() ?? 0)
+            let size = Double(block.items.count)
+            each.append((size * (RouterMetrics.auc(curve) - benchmark.weakQuality * span), size * (benchmark.strongQuality - benchmark.weakQuality) * span))
+            gain += each[each.count - 1].gain
+            gap += each[each.count - 1].gap
+        }
+        return (gain, gap, each)
+    }
+
+    /// The spread of the pooled difference over `resamples` draws of each block's battles with
+    /// replacement (seeded, so a decision reads the same every time it is taken).
+    static func bootstrapStandardError(_ blocks: [Block], thresholds: Int, resamples: Int = 200) -> Double {
+        var generator = SeededGenerator(seed: 0x5eed)
+        var differences: [Double] = []
+        for _ in 0..<resamples {
+            let drawn = blocks.map { block in
+                let picks = block.items.indices.map { _ in Int.random(in: block.items.indices, using: &generator) }
+                return Block(items: picks.map { block.items[$0] }, live: picks.map { block.live[$0] }, candidate: picks.map { block.candidate[$0] })
+            }
+            let live = pooled(drawn, \.live, thresholds: thresholds), candidate = pooled(drawn, \.candidate, thresholds: thresholds)
+            let gap = max(live.gap, candidate.gap)
+            if gap > 0 { differences.append((candidate.gain - live.gain) / gap) }
+        }
+        guard differences.count > 1 else { return 0 }
+        let mean = differences.reduce(0, +) / Double(differences.count)
+        return (differences.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(differences.count - 1)).squareRoot()
     }
 
     public static func format(_ value: Double) -> String {
