@@ -98,9 +98,10 @@ public struct PromotionDecision: Sendable, Equatable {
             let shares = curve.map(\.strongShare)
             let span = (shares.max() ?? 0) - (shares.min() ?? 0)
             let size = Double(block.items.count)
-            each.append((size * (RouterMetrics.auc(curve) - benchmark.weakQuality * span), size * (benchmark.strongQuality - benchmark.weakQuality) * span))
-            gain += each[each.count - 1].gain
-            gap += each[each.count - 1].gap
+            let part = (gain: size * (RouterMetrics.auc(curve) - benchmark.weakQuality * span), gap: size * (benchmark.strongQuality - benchmark.weakQuality) * span)
+            each.append(part)
+            gain += part.gain
+            gap += part.gap
         }
         return (gain, gap, each)
     }
