@@ -107,6 +107,22 @@ import TurnoutRouting
         #expect(again == few, "seeded: the same battles give the same decision and spread")
     }
 
+    @Test func aLeadWithinTheNoiseIsNotYet() throws {
+        // Both routers know the hard prompts but for a few; the candidate misses one fewer.
+        let live = Self.items.indices.map { $0 % 2 == 0 ? ($0 % 10 == 0 ? 0.2 : 0.9) : 0.5 }
+        let candidate = Self.items.indices.map { $0 % 2 == 0 ? ($0 % 10 == 0 && $0 > 0 ? 0.2 : 0.9) : 0.5 }
+        let marginOnly = PromotionDecision(live: live, candidate: candidate, heldOut: Self.items, margin: 0.01, standardErrors: 0, minimumHeldOut: 20)
+        let difference = marginOnly.candidateAPGR - marginOnly.liveAPGR
+        #expect(marginOnly.promote && difference >= 0.01)
+        let cautious = PromotionDecision(live: live, candidate: candidate, heldOut: Self.items, margin: 0.01, standardErrors: 2, minimumHeldOut: 20)
+        #expect(2 * cautious.differenceStandardError > difference, "one prompt in sixty is within two standard errors")
+        #expect(!cautious.promote && cautious.reason.contains("not yet"))
+        let needed = try #require(cautious.heldOutNeeded)
+        #expect(needed > 60, "more battles than were held out would tell")
+        let clear = PromotionDecision(live: Self.backwards, candidate: Self.knowing, heldOut: Self.items, margin: 0.01, standardErrors: 1, minimumHeldOut: 20)
+        #expect(clear.promote && clear.heldOutNeeded == nil)
+    }
+
     @Test func tooFewHeldOutBattlesDecideNothing() {
         let decision = PromotionDecision(live: Self.backwards, candidate: Self.knowing, heldOut: Self.items, margin: 0.01, minimumHeldOut: 100)
         #expect(!decision.promote && decision.reason.contains("at least 100"))

@@ -24,6 +24,7 @@ enum LearnCommand {
             OptionSpec("min-holdout", default: "50", value: "N", help: "Fewest held-out battles to decide on (ties count; some must have a winner)"),
             OptionSpec("thresholds", default: "10", value: "N", help: "Quantile bins of win rates APGR is taken over (RouteLLM uses 10)"),
             OptionSpec("margin", default: "0.01", value: "APGR", help: "How much better the candidate's held-out APGR must be to be promoted"),
+            OptionSpec("standard-errors", default: "1", value: "Z", help: "And by how many bootstrap standard errors of the difference, so that luck alone does not promote (0: the margin only)"),
             OptionSpec("seed", default: "42", value: "N", help: "Seed for training"),
             .flag("dry-run", help: "Compare, but never promote"),
             OptionSpec("refit", default: "true", value: "true|false",
@@ -51,6 +52,7 @@ enum LearnCommand {
         let model = try EvalCommand.loadModel(options)
         let live = try RouterArtifact.load(from: history.liveFile, expectedModel: model.modelID)
         let fraction = try options.double("holdout")
+        guard try options.double("standard-errors") >= 0 else { throw ConfigurationError.invalid("--standard-errors must be 0 or more") }
         guard fraction > 0, fraction < 1 else { throw ConfigurationError.invalid("--holdout must be between 0 and 1") }
 
         // The deployment's battles, split by time; the live router's own battles are never held out.
@@ -87,7 +89,7 @@ enum LearnCommand {
             blocks.append(PromotionDecision.Block(items: items, live: live.winRates(for: embeddings), candidate: trained.winRates(for: embeddings)))
             candidate = trained
         }
-        let decision = PromotionDecision(blocks: blocks, margin: try options.double("margin"), minimumHeldOut: try options.int("min-holdout", range: 1...Int.max),
+        let decision = PromotionDecision(blocks: blocks, margin: try options.double("margin"), standardErrors: try options.double("standard-errors"), minimumHeldOut: try options.int("min-holdout", range: 1...Int.max),
                                          thresholds: try options.int("thresholds", range: 2...10_000))
         for (index, block) in decision.perBlock.enumerated() {
             printError("held-out block \(index + 1) of \(decision.perBlock.count): \(block.battles) battles, APGR live \(PromotionDecision.format(block.liveAPGR)), candidate \(PromotionDecision.format(block.candidateAPGR))")
@@ -112,9 +114,9 @@ enum LearnCommand {
             print("not promoted: \(decision.promote ? decision.reason + " (dry run)" : decision.reason)")
         }
         if options.flag("json") {
-            let fields: [String: Any] = ["promoted": promoted, "live_apgr": decision.liveAPGR, "candidate_apgr": decision.candidateAPGR, "margin": decision.margin, "difference_se": decision.differenceStandardError,
+            let fields: [String: Any] = ["promoted": promoted, "live_apgr": decision.liveAPGR, "candidate_apgr": decision.candidateAPGR, "margin": decision.margin, "difference_se": decision.differenceStandardError, "standard_errors": decision.standardErrors,
                                          "held_out": decision.heldOut, "blocks": split.blocks.count, "battles": battles.count,
-                                         "live_version": String(live.checksum.prefix(12)), "candidate_version": candidateVersion]
+                                         "live_version": String(live.checksum.prefix(12)), "candidate_version": candidateVersion, "held_out_needed": decision.heldOutNeeded ?? 0]
             print(String(decoding: try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]), as: UTF8.self))
         }
         return 0

@@ -1,7 +1,14 @@
 import Foundation
 
 /// Whether a candidate router replaces the live one: only when it beats it on the same
-/// held-out battles by a stated margin of APGR, so noise alone never promotes.
+/// held-out battles by a stated margin of APGR, and by more than the noise of those battles.
+///
+/// Both are needed. The margin says what gain is worth a change; it says nothing about luck.
+/// With 588 held-out battles (a third of them with a winner) the difference's standard error
+/// is about 0.04, and a margin-only gate promoted a candidate 0.04 worse than the live router
+/// one time in five (`scripts/promotion_power.py`). The candidate must also be better by
+/// `standardErrors` bootstrap standard errors of the difference; below that the verdict is
+/// "not yet", with an estimate of how many battles would settle it.
 ///
 /// Held-out battles come in blocks (`LearningSplit`), each predicted by its own candidate.
 /// Each block's curve is taken on its own (pooling the blocks' win rates into one ranking
@@ -14,6 +21,8 @@ public struct PromotionDecision: Sendable, Equatable {
     public var liveAPGR: Double
     public var candidateAPGR: Double
     public var margin: Double
+    /// How many standard errors of the difference the candidate must be ahead by.
+    public var standardErrors: Double
     public var heldOut: Int
     public var decided: Int
     public var promote: Bool
@@ -26,6 +35,10 @@ public struct PromotionDecision: Sendable, Equatable {
     /// compared): the same battles resampled within each block. The decision does not use
     /// it; it tells the operator whether a refusal means "worse" or "not enough battles yet".
     public var differenceStandardError = 0.0
+    /// When the candidate is ahead by the margin but within the noise: about how many held-out
+    /// battles would make the same difference clear (the error shrinks as one over the root
+    /// of their number). nil otherwise.
+    public var heldOutNeeded: Int?
 
     public struct BlockFigures: Sendable, Equatable {
         public var battles: Int
@@ -48,13 +61,15 @@ public struct PromotionDecision: Sendable, Equatable {
 
     /// - Parameters:
     ///   - minimumHeldOut: fewer held-out battles than this cannot tell routers apart: nothing changes.
-    public init(live: [Double], candidate: [Double], heldOut: [BenchmarkItem], margin: Double, minimumHeldOut: Int, thresholds: Int = 10) {
-        self.init(blocks: [Block(items: heldOut, live: live, candidate: candidate)], margin: margin, minimumHeldOut: minimumHeldOut, thresholds: thresholds)
+    public init(live: [Double], candidate: [Double], heldOut: [BenchmarkItem], margin: Double, standardErrors: Double = 1, minimumHeldOut: Int, thresholds: Int = 10) {
+        self.init(blocks: [Block(items: heldOut, live: live, candidate: candidate)], margin: margin, standardErrors: standardErrors,
+                  minimumHeldOut: minimumHeldOut, thresholds: thresholds)
     }
 
-    public init(blocks: [Block], margin: Double, minimumHeldOut: Int, thresholds: Int = 10) {
+    public init(blocks: [Block], margin: Double, standardErrors: Double = 1, minimumHeldOut: Int, thresholds: Int = 10) {
         let heldOut = blocks.flatMap(\.items)
         self.margin = margin
+        self.standardErrors = standardErrors
         self.heldOut = heldOut.count
         decided = heldOut.filter { $0.strongScore != $0.weakScore }.count
         guard heldOut.count >= minimumHeldOut, decided > 0 else {
@@ -80,11 +95,24 @@ public struct PromotionDecision: Sendable, Equatable {
         }
         liveAPGR = live.gain / gap
         candidateAPGR = candidate.gain / gap
-        promote = candidateAPGR >= liveAPGR + margin
         differenceStandardError = Self.bootstrapStandardError(blocks, thresholds: thresholds)
+        let difference = candidateAPGR - liveAPGR
+        let noise = standardErrors * differenceStandardError
         let figures = "candidate APGR \(Self.format(candidateAPGR)) against the live router's \(Self.format(liveAPGR)) on \(heldOut.count) held-out battles"
-            + " (difference \(String(format: "%+.4f", candidateAPGR - liveAPGR)), give or take \(String(format: "%.3f", differenceStandardError)))"
-        reason = promote ? "\(figures): at least \(Self.format(margin)) better" : "\(figures): not \(Self.format(margin)) better, so the live router stays"
+            + " (difference \(String(format: "%+.4f", difference)), give or take \(String(format: "%.3f", differenceStandardError)))"
+        if difference < margin {
+            promote = false
+            reason = "\(figures): not \(Self.format(margin)) better, so the live router stays"
+        } else if difference < noise {
+            promote = false
+            let needed = Int((Double(heldOut.count) * (noise / difference) * (noise / difference)).rounded(.up))
+            heldOutNeeded = needed
+            reason = "\(figures): better by the margin but not by \(Self.format(standardErrors)) standard errors, which could be luck; not yet,"
+                + " the live router stays (about \(needed) held-out battles would tell)"
+        } else {
+            promote = true
+            reason = "\(figures): at least \(Self.format(margin)) better, and by more than \(Self.format(standardErrors)) standard errors"
+        }
     }
 
     /// Per block, the area of a router's curve above the weak line and the gap to the strong line, each weighted by block size.
