@@ -18,6 +18,7 @@ let subcommands: [Subcommand] = [
     BenchCommand.subcommand,
 ]
 
+lineBufferStandardOutput()
 let arguments = Array(CommandLine.arguments.dropFirst())
 let code = await Subcommand.dispatch(arguments, among: subcommands, toolName: "turnout",
                                      summary: "Turnout: an LLM router that sends each prompt to a strong or a weak model.")

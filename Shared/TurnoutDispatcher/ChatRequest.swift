@@ -6,8 +6,13 @@ public struct ChatRequest: Sendable {
     public var stream: Bool
     /// Whether the client itself asked for the final usage chunk (`stream_options.include_usage`).
     public var clientWantsUsage: Bool
-    /// The text routed on: the last user message, its text parts joined by newlines.
+    /// The text routed on: the last user message with text, its text parts joined by newlines;
+    /// failing that (a system prompt alone, an assistant turn to continue), the last message
+    /// with text of any role. nil when no message has text (images only): such a request takes
+    /// `routing.unavailable_route`, there being nothing to route on.
     public var routingText: String?
+    /// The last user message with text: what a judge is asked about.
+    public var userText: String?
     /// How many messages have the role `user`: shadow judging takes single-turn requests only,
     /// where the routed text is the whole question.
     public var userMessages: Int
@@ -29,9 +34,9 @@ public struct ChatRequest: Sendable {
     /// Reads a body already split into members (`/v1/route` reads its own fields first).
     init(members: JSONObjectMembers) throws(OpenAIError) {
         self.members = members
-        guard let modelValue = members["model"] else { throw .invalidRequest("you must provide a model parameter", param: "model") }
+        guard let modelValue = members["model"] else { throw .invalidRequest("Missing required parameter: 'model'.", param: "model", code: "missing_required_parameter") }
         let model = try Self.field("model", in: modelValue) { (scanner: inout JSONScanner) throws(JSONError) in try scanner.readString() }
-        guard !model.isEmpty else { throw .invalidRequest("you must provide a model parameter", param: "model") }
+        guard !model.isEmpty else { throw .invalidRequest("Missing required parameter: 'model'.", param: "model", code: "missing_required_parameter") }
         self.model = model
         stream = try members["stream"].map { value throws(OpenAIError) in
             try Self.field("stream", in: value) { (scanner: inout JSONScanner) throws(JSONError) in try scanner.consumeNull() ? false : scanner.readBool() }
@@ -46,10 +51,16 @@ public struct ChatRequest: Sendable {
                 return wanted
             }
         } ?? false
-        guard let messagesValue = members["messages"] else { throw .invalidRequest("messages must be a non-empty array", param: "messages") }
+        guard let messagesValue = members["messages"] else {
+            throw .invalidRequest("Missing required parameter: 'messages'.", param: "messages", code: "missing_required_parameter")
+        }
         let messages = try Self.field("messages", in: messagesValue) { (scanner: inout JSONScanner) throws(JSONError) in try Self.readMessages(&scanner) }
-        guard messages.count > 0 else { throw .invalidRequest("messages must be a non-empty array", param: "messages") }
-        routingText = messages.lastUser
+        guard messages.count > 0 else {
+            throw .invalidRequest("Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+                                  param: "messages", code: "empty_array")
+        }
+        routingText = messages.lastUser ?? messages.lastText
+        userText = messages.lastUser
         userMessages = messages.users
         instructions = messages.instructions.isEmpty ? nil : messages.instructions.joined(separator: "\n\n")
     }
@@ -74,12 +85,14 @@ public struct ChatRequest: Sendable {
         }
     }
 
-    /// The number of messages, of user messages, the text of the last one whose role is
-    /// `user`, and the system and developer messages' texts.
-    private static func readMessages(_ scanner: inout JSONScanner) throws(JSONError) -> (count: Int, users: Int, lastUser: String?, instructions: [String]) {
+    /// The number of messages, of user messages, the text of the last user message with text,
+    /// of the last message of any role with text, and the system and developer messages' texts.
+    private static func readMessages(_ scanner: inout JSONScanner) throws(JSONError)
+        -> (count: Int, users: Int, lastUser: String?, lastText: String?, instructions: [String]) {
         var count = 0
         var users = 0
         var lastUser: String?
+        var lastText: String?
         var instructions: [String] = []
         try scanner.readArray { (scanner: inout JSONScanner) throws(JSONError) in
             count += 1
@@ -92,14 +105,16 @@ public struct ChatRequest: Sendable {
                 default: try scanner.skipValue()
                 }
             }
+            let hasText = text.map { !$0.isEmpty } ?? false
+            if hasText { lastText = text }
             if role == "user" {
-                lastUser = text
+                if hasText { lastUser = text }
                 users += 1
-            } else if role == "system" || role == "developer", let text, !text.isEmpty {
+            } else if role == "system" || role == "developer", let text, hasText {
                 instructions.append(text)
             }
         }
-        return (count, users, lastUser, instructions)
+        return (count, users, lastUser, lastText, instructions)
     }
 
     /// `content` is a string, null, or a list of parts (`{"type": "text", "text": ...}`, images...).

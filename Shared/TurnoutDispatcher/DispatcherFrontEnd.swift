@@ -45,7 +45,12 @@ public final class DispatcherFrontEnd: Sendable {
             return .json(200, await models())
         case ("POST", "/v1/feedback"):
             return feedback(request, client: client)
+        case ("GET", _) where path.hasPrefix("/v1/models/"):
+            return await model(id: String(path.dropFirst("/v1/models/".count)))
         case (_, "/v1/chat/completions"), (_, "/v1/route"), (_, "/v1/models"), (_, "/v1/feedback"):
+            let error = OpenAIError(status: 405, message: "method \(request.method) is not allowed on \(path)", type: "invalid_request_error")
+            return .json(405, error.body)
+        case (_, _) where path.hasPrefix("/v1/models/"):
             let error = OpenAIError(status: 405, message: "method \(request.method) is not allowed on \(path)", type: "invalid_request_error")
             return .json(405, error.body)
         default:
@@ -128,23 +133,43 @@ public final class DispatcherFrontEnd: Sendable {
     /// Router models (`router-<name>` for each router a scorer serves) and the upstreams.
     func models() async -> [UInt8] {
         await dispatcher.decider.refreshRouters()
-        let created = Int(Date().timeIntervalSince1970)
         var ids = dispatcher.decider.knownRouters.sorted().map { (id: "router-\($0)", owner: "turnout") }
         ids += dispatcher.configuration.upstreams.map { (id: $0.name, owner: "upstream") }
         var bytes: [UInt8] = []
         JSONWriter.appendRaw("{\"object\":\"list\",\"data\":[", to: &bytes)
         for (index, entry) in ids.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            JSONWriter.appendRaw("{\"id\":", to: &bytes)
-            JSONWriter.appendString(entry.id, to: &bytes)
-            JSONWriter.appendRaw(",\"object\":\"model\",\"created\":", to: &bytes)
-            JSONWriter.appendInteger(created, to: &bytes)
-            JSONWriter.appendRaw(",\"owned_by\":", to: &bytes)
-            JSONWriter.appendString(entry.owner, to: &bytes)
-            bytes.append(UInt8(ascii: "}"))
+            Self.appendModel(entry.id, owner: entry.owner, to: &bytes)
         }
         JSONWriter.appendRaw("]}", to: &bytes)
         return bytes
+    }
+
+    /// `GET /v1/models/{id}`: any name a chat completion would take (`router-mf`,
+    /// `router-mf-0.2`, `router-mf@30%`, an upstream), else 404 `model_not_found`.
+    func model(id encoded: String) async -> HTTPServerResponse {
+        let id = encoded.removingPercentEncoding ?? encoded
+        if dispatcher.decider.knownRouters.isEmpty || (ModelSelection.routerName(in: id).map { !dispatcher.decider.knownRouters.contains($0) } ?? false) {
+            await dispatcher.decider.refreshRouters()
+        }
+        do throws(OpenAIError) {
+            let selection = try ModelSelection.parse(id, routers: dispatcher.decider.knownRouters, upstreams: Set(dispatcher.configuration.upstreams.map(\.name)))
+            var bytes: [UInt8] = []
+            Self.appendModel(id, owner: selection.router == nil ? "upstream" : "turnout", to: &bytes)
+            return .json(200, bytes)
+        } catch {
+            return .json(error.status, error.body)
+        }
+    }
+
+    private static func appendModel(_ id: String, owner: String, to bytes: inout [UInt8]) {
+        JSONWriter.appendRaw("{\"id\":", to: &bytes)
+        JSONWriter.appendString(id, to: &bytes)
+        JSONWriter.appendRaw(",\"object\":\"model\",\"created\":", to: &bytes)
+        JSONWriter.appendInteger(Int(Date().timeIntervalSince1970), to: &bytes)
+        JSONWriter.appendRaw(",\"owned_by\":", to: &bytes)
+        JSONWriter.appendString(owner, to: &bytes)
+        bytes.append(UInt8(ascii: "}"))
     }
 
     func ready() async -> HTTPServerResponse {

@@ -60,6 +60,11 @@ public struct OpenAIError: Error, Sendable, Equatable, CustomStringConvertible {
         OpenAIError(status: 400, message: message, type: "invalid_request_error", param: param, code: code)
     }
 
+    /// OpenAI's answer to a model it does not serve: 404, `model_not_found`.
+    public static func modelNotFound(_ message: String) -> OpenAIError {
+        OpenAIError(status: 404, message: message, type: "invalid_request_error", param: "model", code: "model_not_found")
+    }
+
     public static func unauthorized(_ message: String) -> OpenAIError {
         OpenAIError(status: 401, message: message, type: "invalid_request_error", code: "invalid_api_key")
     }

@@ -16,6 +16,8 @@ public final class RouteDecider: Sendable {
     private let scorer: ScorerClient
     private let logger: Logger
     private let defaultRoutes: Counter
+    private let noTextRoutes: Counter
+    private let truncatedTexts: Counter
     private let embedSeconds: Histogram
     private let scoreSeconds: Histogram
     /// Router names the scorer last reported; empty until it has answered once.
@@ -27,6 +29,8 @@ public final class RouteDecider: Sendable {
         self.scorer = scorer
         self.logger = logger
         defaultRoutes = metrics.counter("turnout_dispatcher_default_routes_total", help: "Requests sent on the default route because the embedder or scorer could not answer.")
+        noTextRoutes = metrics.counter("turnout_dispatcher_no_text_routes_total", help: "Routed requests with no text in any message (images only), sent on the unavailable route.")
+        truncatedTexts = metrics.counter("turnout_dispatcher_routed_text_truncated_total", help: "Routed texts longer than the 16 KiB routed on, cut to it.")
         embedSeconds = metrics.histogram("turnout_dispatcher_embed_seconds", help: "Time to embed the routing text.")
         scoreSeconds = metrics.histogram("turnout_dispatcher_score_seconds", help: "Time to score the embedding.")
     }
@@ -51,22 +55,16 @@ public final class RouteDecider: Sendable {
     public func selection(for model: String) throws(OpenAIError) -> ModelSelection {
         var known = knownRouters
         // Before the scorer has ever answered, `router-<name>` is taken at its word; the scorer judges it.
-        if known.isEmpty, model.hasPrefix("router-") {
-            let rest = model.dropFirst("router-".count)
-            if let dash = rest.lastIndex(of: "-"), Double(rest[rest.index(after: dash)...]) != nil {
-                known.insert(String(rest[..<dash]))
-            } else {
-                known.insert(String(rest))
-            }
-        }
+        if known.isEmpty, let name = ModelSelection.routerName(in: model) { known.insert(name) }
         return try ModelSelection.parse(model, routers: known, upstreams: Set(configuration.upstreams.map(\.name)))
     }
 
     /// Decides the upstream for a request.
-    /// - Throws: `OpenAIError` 400 when the router is unknown or there is no text to route on.
+    /// - Throws: `OpenAIError` 404 when the router is unknown.
     public func decide(_ selection: ModelSelection, text: String?) async throws(OpenAIError) -> RouteDecision {
         let router: String
         var threshold: Double?
+        var strongShare = configuration.defaultStrongFraction
         switch selection {
         case let .passthrough(upstream):
             return RouteDecision(router: "", route: "passthrough", model: upstream, defaultRoute: false, embedMs: 0, scoreMs: 0)
@@ -76,10 +74,19 @@ public final class RouteDecider: Sendable {
         case let .routedDefault(name):
             router = name
             threshold = configuration.defaultThreshold
+        case let .routedShare(name, share):
+            router = name
+            strongShare = share
         }
-        guard let text, !text.isEmpty else {
-            throw .invalidRequest("routing needs a user message with text; the last user message is routed on", param: "messages")
+        guard let whole = text, !whole.isEmpty else {
+            // Images alone: nothing to route on. Not an outage, so not a default route.
+            noTextRoutes.increment()
+            let strong = configuration.unavailableRoute == .strong
+            return RouteDecision(router: router, threshold: threshold, winRate: nil, route: strong ? "strong" : "weak",
+                                 model: strong ? configuration.strong : configuration.weak, defaultRoute: false, embedMs: 0, scoreMs: 0)
         }
+        let (text, truncated) = RoutedText.cut(whole)
+        if truncated { truncatedTexts.increment() }
         let deadline = Deadline.after(configuration.routingTimeout)
         let embedStart = DispatchTime.now().uptimeNanoseconds
         let vector: [Float]
@@ -92,13 +99,13 @@ public final class RouteDecider: Sendable {
         embedSeconds.observe(embedMs / 1000)
         let scoreStart = DispatchTime.now().uptimeNanoseconds
         let request = ScorerAPI.ScoreRequest(embedding: vector, router: router, threshold: threshold,
-                                             strongFraction: threshold == nil ? configuration.defaultStrongFraction : nil)
+                                             strongFraction: threshold == nil ? strongShare : nil)
         let score: ScorerAPI.ScoreResponse
         do throws(RPCError) {
             score = try await scorer.score(request, deadline: deadline)
         } catch {
             if error.code == .notFound {
-                throw .invalidRequest("unknown router \"\(router)\": \(error.message)", param: "model", code: "model_not_found")
+                throw .modelNotFound("The model \"router-\(router)\" does not exist: unknown router \"\(router)\": \(error.message)")
             }
             return fallbackDecision(router: router, threshold: threshold, reason: "scorer: \(error.description)", embedMs: embedMs,
                                     scoreMs: Self.milliseconds(since: scoreStart))

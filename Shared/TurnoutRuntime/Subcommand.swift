@@ -1,3 +1,4 @@
+import CTurnoutSystem
 import Foundation
 
 /// One `turnout <name>` command, for the command-line tools' subcommand tables.
@@ -37,6 +38,12 @@ public struct Subcommand: Sendable {
         text += "\nRun '\(toolName) <command> --help' for the options of a command.\n"
         return text
     }
+}
+
+/// Makes standard output line-buffered even into a pipe or a file, so a tool's progress shows
+/// when it happens (`turnout up`'s endpoints as soon as they are ready), not when it exits.
+public func lineBufferStandardOutput() {
+    cturnout_line_buffer_stdout()
 }
 
 /// Writes a line to standard error.

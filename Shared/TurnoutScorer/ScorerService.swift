@@ -51,7 +51,9 @@ public final class ScorerService: Sendable {
         let threshold = try threshold(for: request, artifact: artifact)
         let winRate = artifact.winRate(for: embedding)
         winRates.observe(winRate)
-        return ScorerAPI.ScoreResponse(winRate: winRate, route: winRate >= threshold ? "strong" : "weak", threshold: threshold, routerVersion: entry.version)
+        // A share of 0 sends nothing strong, even a win rate of exactly 1.
+        let strong = winRate >= threshold && !(request.threshold == nil && request.strongFraction == 0)
+        return ScorerAPI.ScoreResponse(winRate: winRate, route: strong ? "strong" : "weak", threshold: threshold, routerVersion: entry.version)
     }
 
     /// An explicit threshold, else the one calibrated for the asked strong fraction (or 30%).
@@ -63,11 +65,13 @@ public final class ScorerService: Sendable {
         let fraction = request.strongFraction ?? 0.3
         guard fraction.isFinite, (0...1).contains(fraction) else { throw RPCError(.invalidArgument, "strong_fraction must be between 0 and 1") }
         if let exact = artifact.calibration[TrainingData.key(fraction)] { return exact }
-        // Between calibrated points: the nearest one.
-        guard let nearest = artifact.calibration.keys.compactMap(Double.init).min(by: { abs($0 - fraction) < abs($1 - fraction) }),
-              let value = artifact.calibration[TrainingData.key(nearest)] else {
-            throw RPCError(.failedPrecondition, "router has no calibration; send a threshold")
-        }
-        return value
+        // Between calibrated points (every 5 %), linearly; all strong is a threshold of 0, none strong of 1.
+        let points = ([(0.0, 1.0)] + artifact.calibration.compactMap { key, value in Double(key).map { ($0, value) } } + [(1.0, 0.0)])
+            .sorted { $0.0 < $1.0 }
+        guard points.count > 2 else { throw RPCError(.failedPrecondition, "router has no calibration; send a threshold") }
+        guard let upper = points.firstIndex(where: { $0.0 >= fraction }), upper > 0 else { return points[0].1 }
+        let (low, high) = (points[upper - 1], points[upper])
+        let along = high.0 > low.0 ? (fraction - low.0) / (high.0 - low.0) : 0
+        return min(1, max(0, low.1 + (high.1 - low.1) * along))
     }
 }

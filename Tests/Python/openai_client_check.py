@@ -73,9 +73,45 @@ def main():
         check("401", error.status_code == 401 and "API key" in error.message, error)
     try:
         client.chat.completions.create(model="router-nosuchrouter-0.5", messages=messages)
-        check("400 unknown router", False, "no error")
+        check("404 unknown router", False, "no error")
+    except openai.NotFoundError as error:
+        check("404 unknown router", error.status_code == 404 and error.code == "model_not_found" and "nosuchrouter" in error.message, error)
+    try:
+        client.chat.completions.create(model="gpt-17", messages=messages)
+        check("404 unknown model", False, "no error")
+    except openai.NotFoundError as error:
+        check("404 unknown model", error.code == "model_not_found", error)
+    try:
+        client.chat.completions.create(model="router-mf--0.1", messages=messages)
+        check("400 negative threshold", False, "no error")
     except openai.BadRequestError as error:
-        check("400 unknown router", error.status_code == 400 and "nosuchrouter" in error.message, error)
+        check("400 negative threshold", "-0.1" in error.message and "unknown router" not in error.message, error)
+    for body, code in (({}, "missing_required_parameter"), ({"messages": []}, "empty_array")):
+        try:
+            client.chat.completions.create(model="router-mf", **body) if body else client.post("/chat/completions", body={"model": "router-mf"}, cast_to=object)
+            check(f"400 {code}", False, "no error")
+        except openai.BadRequestError as error:
+            check(f"400 {code}", error.code == code and error.param == "messages", error)
+
+    # Retrieving a model, as the SDK's models.retrieve does.
+    for name in ("router-mf", "router-mf-0.25", "router-mf@30%", args.strong):
+        retrieved = client.models.retrieve(name)
+        check(f"retrieve {name}", retrieved.id == name and retrieved.object == "model", retrieved)
+    try:
+        client.models.retrieve("router-nosuchrouter")
+        check("retrieve unknown", False, "no error")
+    except openai.NotFoundError as error:
+        check("retrieve unknown", error.code == "model_not_found", error)
+
+    # The share form routes: at 0% nothing goes strong, at 100% everything does.
+    none = client.chat.completions.with_raw_response.create(model="router-mf@0%", messages=messages)
+    check("share 0% is weak", none.parse().model == args.weak, none.headers)
+    every = client.chat.completions.with_raw_response.create(model="router-mf@100%", messages=messages)
+    check("share 100% is strong", every.parse().model == args.strong, every.headers)
+
+    # Conversations with no user text are routed on the last text of any role.
+    system_only = client.chat.completions.with_raw_response.create(model="router-mf", messages=[{"role": "system", "content": "Write a haiku about routers."}])
+    check("system-only is routed", system_only.headers.get("x-turnout-win-rate") is not None and system_only.headers.get("x-turnout-default-route") is None, system_only.headers)
 
     # An upstream that is down: a pass-through call gets a 5xx; a routed one falls back.
     control(args.strong_control, mode="fail500", count=1)

@@ -79,6 +79,30 @@ import TurnoutWire
         #expect(!String(decoding: request.upstreamBody(model: "m2"), as: UTF8.self).contains("stream_options"))
     }
 
+    @Test func conversationsWithoutUserTextRouteOnTheLastTextOfAnyRole() throws {
+        func routed(_ messages: String) throws -> ChatRequest { try ChatRequest(body: Array(#"{"model":"router-mf","messages":\#(messages)}"#.utf8)) }
+        let systemOnly = try routed(#"[{"role":"system","content":"Translate the user's text into French."}]"#)
+        #expect(systemOnly.routingText == "Translate the user's text into French." && systemOnly.userText == nil)
+        let assistantLast = try routed(#"[{"role":"system","content":"Be brief."},{"role":"assistant","content":"Once upon a time"}]"#)
+        #expect(assistantLast.routingText == "Once upon a time")
+        let imageOnly = try routed(#"[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:x"}}]}]"#)
+        #expect(imageOnly.routingText == nil, "nothing to route on")
+        let imageAfterText = try routed(#"[{"role":"user","content":"What is in these?"},{"role":"assistant","content":"Send them."},{"role":"user","content":[{"type":"image_url","image_url":{"url":"u"}}]}]"#)
+        #expect(imageAfterText.routingText == "What is in these?" && imageAfterText.userText == "What is in these?", "the last user message with text")
+    }
+
+    @Test func missingOrEmptyFieldsCarryOpenAIsCodes() {
+        for (body, param, code) in [(#"{"model":"m"}"#, "messages", "missing_required_parameter"), (#"{"model":"m","messages":[]}"#, "messages", "empty_array"),
+                                    (#"{"messages":[{"role":"user","content":"hi"}]}"#, "model", "missing_required_parameter")] {
+            do {
+                _ = try ChatRequest(body: Array(body.utf8))
+                Issue.record("\(body) must be refused")
+            } catch {
+                #expect(error.status == 400 && error.param == param && error.code == code, "\(body): \(error)")
+            }
+        }
+    }
+
     @Test func objectMembersRefuseWhatIsNotOneObject() {
         for text in ["[1]", "{\"a\":1} trailing", "{\"a\":}", "", "\"s\""] {
             #expect(throws: JSONError.self, "\(text)") { try JSONObjectMembers(Array(text.utf8)) }

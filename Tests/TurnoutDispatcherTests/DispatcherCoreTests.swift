@@ -112,7 +112,7 @@ private final class ScriptedTransport: ClientTransport {
             Issue.record("an unknown model must be refused")
             return
         }
-        #expect(error.status == 400 && error.code == "model_not_found" && unknown.route.decision == nil)
+        #expect(error.status == 404 && error.code == "model_not_found" && unknown.route.decision == nil)
 
         // The upstream's own 400 reaches the client with its message, param and code.
         try upstream.set(mode: "reject400", count: 1)

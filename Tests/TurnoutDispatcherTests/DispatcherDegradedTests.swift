@@ -44,7 +44,7 @@ import TurnoutWire
         for (body, metadata, code) in [
             (DispatcherStack.chat("router-mf-0", "no key"), [:], StatusCode.unauthenticated),
             (DispatcherStack.chat("router-mf-0", "streams need HTTP", stream: true), auth, .invalidArgument),
-            (DispatcherStack.chat("router-nope-0", "unknown router"), auth, .invalidArgument),
+            (DispatcherStack.chat("router-nope-0", "unknown router"), auth, .notFound),
         ] as [(String, [String: String], StatusCode)] {
             do {
                 _ = try await client.unary(DispatcherAPI.complete.descriptor, body: Array(body.utf8), metadata: metadata)

@@ -14,15 +14,46 @@ import TurnoutDispatcher
         #expect(try ModelSelection.parse("mixtral-8x7b", routers: routers, upstreams: upstreams) == .passthrough(upstream: "mixtral-8x7b"))
     }
 
-    @Test(arguments: ["router-bert-0.5", "router-mf-abc", "router-mf-1.5", "router-mf--0.2", "router-", "gpt-5", "router-mf-nan"])
-    func refusesUnknownAndMalformedNames(_ model: String) {
+    @Test(arguments: ["router-bert-0.5", "router-", "gpt-5", "router-bert@30%"])
+    func unknownModelsAreNotFound(_ model: String) {
         do {
             _ = try ModelSelection.parse(model, routers: routers, upstreams: upstreams)
             Issue.record("\(model) must be refused")
         } catch {
-            #expect(error.status == 400)
-            #expect(error.param == "model")
+            #expect(error.status == 404 && error.code == "model_not_found" && error.param == "model", "\(error)")
         }
+    }
+
+    @Test(arguments: ["router-mf-abc", "router-mf-1.5", "router-mf--0.2", "router-mf-nan", "router-mf@30", "router-mf@130%", "router-mf@-5%", "router-mf@%"])
+    func malformedThresholdsAndSharesAreBadRequests(_ model: String) {
+        do {
+            _ = try ModelSelection.parse(model, routers: routers, upstreams: upstreams)
+            Issue.record("\(model) must be refused")
+        } catch {
+            #expect(error.status == 400 && error.param == "model" && error.code == "invalid_value", "\(error)")
+            #expect(!error.message.contains("unknown router"), "the router is known: \(error.message)")
+        }
+    }
+
+    @Test func aNegativeThresholdNamesTheRouterItQualifies() throws {
+        do {
+            _ = try ModelSelection.parse("router-mf--0.1", routers: routers, upstreams: upstreams)
+            Issue.record("a negative threshold must be refused")
+        } catch {
+            #expect(error.message.contains("\"-0.1\"") && error.message.contains("between 0 and 1"), "\(error.message)")
+        }
+        #expect(ModelSelection.routerName(in: "router-mf--0.1") == "mf")
+        #expect(ModelSelection.routerName(in: "router-my-router-0.5") == "my-router")
+        #expect(ModelSelection.routerName(in: "router-mf@30%") == "mf")
+        #expect(ModelSelection.routerName(in: "gpt-4") == nil)
+    }
+
+    @Test func readsShareFormsAndDashedRouterNames() throws {
+        #expect(try ModelSelection.parse("router-mf@30%", routers: routers, upstreams: upstreams) == .routedShare(router: "mf", strongShare: 0.3))
+        #expect(try ModelSelection.parse("router-mf@12.5%", routers: routers, upstreams: upstreams) == .routedShare(router: "mf", strongShare: 0.125))
+        let dashed: Set<String> = ["my-router", "my"]
+        #expect(try ModelSelection.parse("router-my-router-0.5", routers: dashed, upstreams: upstreams) == .routed(router: "my-router", threshold: 0.5))
+        #expect(try ModelSelection.parse("router-my-0.5", routers: dashed, upstreams: upstreams) == .routed(router: "my", threshold: 0.5))
     }
 
     @Test func errorsHaveOpenAIsShape() throws {

@@ -141,10 +141,12 @@ import TurnoutTestSupport
         ("{not json", 400, "not a JSON object"),
         (#"{"messages":[{"role":"user","content":"hi"}]}"#, 400, "model"),
         (#"{"model":"router-mf"}"#, 400, "messages"),
-        (#"{"model":"router-bert-0.5","messages":[{"role":"user","content":"hi"}]}"#, 400, "unknown router"),
+        (#"{"model":"router-mf","messages":[]}"#, 400, "empty array"),
+        (#"{"model":"router-bert-0.5","messages":[{"role":"user","content":"hi"}]}"#, 404, "unknown router"),
         (#"{"model":"router-mf-1.7","messages":[{"role":"user","content":"hi"}]}"#, 400, "between 0 and 1"),
-        (#"{"model":"gpt-17","messages":[{"role":"user","content":"hi"}]}"#, 400, "neither a configured upstream"),
-        (#"{"model":"router-mf","messages":[{"role":"system","content":"only a system message"}]}"#, 400, "user message"),
+        (#"{"model":"router-mf--0.1","messages":[{"role":"user","content":"hi"}]}"#, 400, "\"-0.1\" in"),
+        (#"{"model":"router-mf@250%","messages":[{"role":"user","content":"hi"}]}"#, 400, "percentage"),
+        (#"{"model":"gpt-17","messages":[{"role":"user","content":"hi"}]}"#, 404, "neither a configured upstream"),
         (#"{"model":"router-mf","messages":"hi"}"#, 400, "messages"),
     ])
     func answersBadRequestsWithOpenAIErrors(_ body: String, _ status: Int, _ mention: String) async throws {
@@ -265,7 +267,7 @@ import TurnoutTestSupport
         #expect(status == 0, "\(printed) \(process.recentLog())")
         let result = try #require(try JSONSerialization.jsonObject(with: Data(printed.utf8)) as? [String: Any], "\(printed)")
         #expect(result["ok"] as? Bool == true)
-        #expect((result["passed"] as? [String])?.count == 15, "every check ran")
+        #expect((result["passed"] as? [String])?.count == 27, "every check ran")
     }
 
     @Test func routeAnswersTheDecisionWithoutCallingAnUpstream() async throws {
@@ -279,6 +281,31 @@ import TurnoutTestSupport
         #expect(response.json["model"] as? String == (winRate >= 0.5 ? DispatcherStack.strongName : DispatcherStack.weakName))
         #expect(((response.json["timings"] as? [String: Any])?["embed_ms"] as? Double ?? 0) > 0)
         #expect(try stack.strong.requestCount("/v1/chat/completions") + stack.weak.requestCount("/v1/chat/completions") == before)
+    }
+
+    /// A prompt over the embedder's 1 MiB frame is routed on its first 16 KiB, as the encoder
+    /// reads only its first 256 tokens: it used to take the default route, to the strong model.
+    @Test func aTwoMegabytePromptIsRoutedNotDefaulted() async throws {
+        let stack = try await stack
+        let sentence = "Summarise the quarterly report and list the three largest costs. "
+        let huge = String(repeating: sentence, count: 2_000_000 / sentence.utf8.count + 1)
+        let body = String(decoding: try JSONSerialization.data(withJSONObject: ["model": "router-mf-0.5", "prompt": huge]), as: UTF8.self)
+        let long = try await stack.send("POST", "/v1/route", json: body)
+        #expect(long.status == 200, "\(long.text.prefix(300))")
+        #expect(long.json["default_route"] as? Bool == false, "\(long.text.prefix(300))")
+        let head = String(decoding: try JSONSerialization.data(withJSONObject: ["model": "router-mf-0.5", "prompt": String(huge.prefix(4000))]), as: UTF8.self)
+        let short = try await stack.send("POST", "/v1/route", json: head)
+        #expect(long.json["win_rate"] as? Double == short.json["win_rate"] as? Double, "the same first 256 tokens, the same win rate")
+    }
+
+    @Test func conversationsWithoutUserTextAreRouted() async throws {
+        let stack = try await stack
+        let system = try await stack.send("POST", "/v1/chat/completions", json: #"{"model":"router-mf-0.5","messages":[{"role":"system","content":"Write a limerick about queues."}]}"#)
+        #expect(system.status == 200 && system.head.header("x-turnout-win-rate") != nil, "\(system.text)")
+        let images = try await stack.send("POST", "/v1/chat/completions", json: #"{"model":"router-mf-0.5","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}}]}]}"#)
+        #expect(images.status == 200, "\(images.text)")
+        #expect(images.head.header("x-turnout-route") == "weak" && images.head.header("x-turnout-win-rate") == nil && images.head.header("x-turnout-default-route") == nil,
+                "nothing to route on: the unavailable route (weak in this stack), which is not a default route")
     }
 }
 

@@ -33,11 +33,12 @@ import TurnoutWire
         try Data((text + "\n").utf8).write(to: url)
     }
 
-    static func turnout(_ arguments: [String], in directory: URL) async throws -> (status: Int32, output: String) {
+    /// Runs `turnout`; its standard output and, apart, its standard error.
+    static func turnout(_ arguments: [String], in directory: URL) async throws -> (status: Int32, output: String, errors: String) {
         let log = directory.appendingPathComponent("turnout-\(UUID().uuidString).log")
         let process = try ManagedProcess(executable: TestPaths.executable("turnout"), arguments: arguments, logFile: log)
         let status = await process.exited()
-        return (status, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+        return (status, (try? String(contentsOf: log, encoding: .utf8)) ?? "", process.logLines.joined(separator: "\n"))
     }
 
     /// A live `classifier` router trained by `turnout train` on `base`.
@@ -51,6 +52,7 @@ import TurnoutWire
         let trained = try await turnout(["train", "--router", "classifier", "--train", base.path, "--out", routers.appendingPathComponent("cls.json").path,
                                          "--licence", "\(base.path)=CC0-1.0"] + common, in: directory)
         #expect(trained.status == 0, "\(trained.output)")
+        #expect(trained.errors.contains("embedding: 60/60 (100%)"), "progress, in plain lines off a terminal: \(trained.errors)")
         return (routers, common)
     }
 

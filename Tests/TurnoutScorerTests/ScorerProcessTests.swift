@@ -53,6 +53,13 @@ import TurnoutWire
         #expect(weak.route == "weak")
         let calibrated = try await client.call(ScorerAPI.score, ScorerAPI.ScoreRequest(embedding: Self.axis(1), router: "cls", strongFraction: 0.3))
         #expect(calibrated.threshold == first.calibration["0.30"])
+        // Between calibrated points the threshold is interpolated; the ends send none or all strong.
+        let between = try await client.call(ScorerAPI.score, ScorerAPI.ScoreRequest(embedding: Self.axis(1), router: "cls", strongFraction: 0.125))
+        let (low, high) = (try #require(first.calibration["0.10"]), try #require(first.calibration["0.15"]))
+        #expect(abs(between.threshold - (low + high) / 2) < 1e-12, "halfway between 10% and 15%")
+        let none = try await client.call(ScorerAPI.score, ScorerAPI.ScoreRequest(embedding: Self.axis(0), router: "cls", strongFraction: 0))
+        let all = try await client.call(ScorerAPI.score, ScorerAPI.ScoreRequest(embedding: Self.axis(1), router: "cls", strongFraction: 1))
+        #expect(none.route == "weak" && none.threshold == 1 && all.route == "strong" && all.threshold == 0)
 
         for (request, code) in [
             (ScorerAPI.ScoreRequest(embedding: Self.axis(0), router: "nope"), StatusCode.notFound),

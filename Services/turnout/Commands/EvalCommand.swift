@@ -161,11 +161,13 @@ enum EvalCommand {
         }
         if !missing.isEmpty {
             printError("embedding \(missing.count) prompts (cached for next time in \(cachePath))")
+            let progress = ProgressReport("embedding", total: missing.count)
             for chunk in stride(from: 0, to: missing.count, by: 256) {
                 let slice = Array(missing[chunk..<min(missing.count, chunk + 256)])
                 let fresh = model.embed(slice.map { texts[$0] })
                 for (index, vector) in zip(slice, fresh) { vectors[index] = vector }
                 cache.store(model: model.modelID, entries: zip(slice, fresh).map { (keys[$0.0], $0.1) })
+                progress.advance(by: slice.count)
             }
             for index in vectors.indices where vectors[index] == nil {
                 if let first = firstIndex[texts[index]] { vectors[index] = vectors[first] }

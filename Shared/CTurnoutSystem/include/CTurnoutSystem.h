@@ -18,5 +18,8 @@ int cturnout_socket_nonblocking(int domain);
 /// `pipe2` with close-on-exec on both ends (Glibc exports `pipe2` only under _GNU_SOURCE).
 int cturnout_pipe_cloexec(int fds[2]);
 
+/// Makes standard output line-buffered (`stdout` is a C global Swift 6 will not touch).
+void cturnout_line_buffer_stdout(void);
+
 
 #endif

@@ -100,7 +100,7 @@ public final class ShadowJudge: Sendable {
     /// answered by the model chosen, single-turn, and within budget. Nil otherwise.
     public func ticket(for request: ChatRequest, decision: RouteDecision, answeringModel: String, fellBack: Bool, requestID: String,
                        arrivedAtMs: Int64) -> ShadowTicket? {
-        guard judge != nil, decision.isRouted, !decision.defaultRoute, !fellBack, let question = request.routingText, !question.isEmpty else { return nil }
+        guard judge != nil, decision.isRouted, !decision.defaultRoute, !fellBack, let question = request.userText, !question.isEmpty else { return nil }
         let fraction = configuration.fraction(for: decision.router)
         guard fraction > 0, Double.random(in: 0..<1) < fraction else { return nil }
         guard request.userMessages == 1 else {
