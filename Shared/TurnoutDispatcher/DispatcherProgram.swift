@@ -29,6 +29,10 @@ public enum DispatcherProgram {
             OptionSpec("default-strong-fraction", env: "TURNOUT_DEFAULT_STRONG_FRACTION", default: "0.3", value: "F", help: "Share of strong calls router-<name> aims at (the artifact's calibrated threshold; without --config)"),
             OptionSpec("unavailable-route", env: "TURNOUT_UNAVAILABLE_ROUTE", default: "strong", value: "strong|weak", help: "Route taken when the embedder or scorer cannot answer (without --config)"),
             OptionSpec("api-keys", env: "TURNOUT_DISPATCHER_API_KEYS", default: "", value: "KEY,...", help: "Bearer keys clients must send (added to the config's); empty with none configured: no authentication"),
+            OptionSpec("api-keys-file", env: "TURNOUT_DISPATCHER_API_KEYS_FILE", default: "", value: "FILE",
+                       help: "More client keys, one per line or comma-separated ('#' starts a comment): a mounted secret such as /run/secrets/turnout_api_keys"),
+            .flag("allow-unauthenticated", env: "TURNOUT_DISPATCHER_ALLOW_UNAUTHENTICATED",
+                  help: "Serve without client keys on an address other machines can reach; without it the dispatcher refuses to start"),
             OptionSpec("embedder", env: "TURNOUT_EMBEDDER", default: "127.0.0.1:7101", value: "HOST:PORT,...", help: "Embedding service"),
             OptionSpec("scorer", env: "TURNOUT_SCORER", default: "127.0.0.1:7102", value: "HOST:PORT,...", help: "Scoring service replicas (a DNS name resolving to all of them works too)"),
             OptionSpec("max-body-bytes", env: "TURNOUT_DISPATCHER_MAX_BODY_BYTES", default: String(8 << 20), value: "N", help: "Largest request body accepted (413 above)"),
@@ -40,6 +44,14 @@ public enum DispatcherProgram {
             OptionSpec("record-buffer", env: "TURNOUT_DISPATCHER_RECORD_BUFFER", default: "100000", value: "N", help: "Routing records held while the collector is unreachable; older ones are dropped past this"),
         ]
     )
+
+    /// Without client keys, anyone who reaches the dispatcher spends the upstreams' money: it
+    /// listens beyond this machine only when told to in so many words.
+    static func refuseUnauthenticated(listening addresses: [HostPort], allowed: Bool) throws(ConfigurationError) {
+        guard !allowed, let open = addresses.first(where: { !$0.isLoopback }) else { return }
+        throw .invalid("no client API keys are configured and \(open) can be reached from other machines: set --api-keys or --api-keys-file "
+            + "(TURNOUT_DISPATCHER_API_KEYS, TURNOUT_DISPATCHER_API_KEYS_FILE), listen on 127.0.0.1, or pass --allow-unauthenticated")
+    }
 
     /// The configuration from `--config`, or from the `--strong-*`/`--weak-*` options.
     public static func configuration(_ options: ParsedOptions, environment: [String: String]) throws(ConfigurationError) -> DispatcherConfiguration {
@@ -65,6 +77,9 @@ public enum DispatcherProgram {
                                                         defaultStrongFraction: fraction, unavailableRoute: unavailable).validated()
         }
         configuration.apiKeys += options.list("api-keys")
+        if let path = options.string("api-keys-file"), !path.isEmpty {
+            configuration.apiKeys += try SecretFile.keys(at: path, option: "--api-keys-file")
+        }
         if let text = options.string("shadow-fraction"), !text.isEmpty {
             guard let fraction = Double(text) else { throw .invalid("--shadow-fraction must be a number between 0 and 1, got \"\(text)\"") }
             configuration.learning.shadow.fraction = fraction
@@ -79,10 +94,11 @@ public enum DispatcherProgram {
 
     public static func makeService(_ context: ServiceRunner.Context) throws -> ServiceRunner.Service {
         let options = context.options
-        let environment = ProcessInfo.processInfo.environment
-        let configuration = try configuration(options, environment: environment)
+        let configuration = try configuration(options, environment: ProcessInfo.processInfo.environment)
+        let environment = try SecretFile.resolving(ProcessInfo.processInfo.environment, variables: configuration.upstreams.compactMap(\.apiKeyEnv))
         let logger = context.logger
         if configuration.apiKeys.isEmpty {
+            try refuseUnauthenticated(listening: [try options.hostPort("http-listen"), try options.hostPort("listen")], allowed: options.flag("allow-unauthenticated"))
             logger.warning("no client API keys are configured: anyone who can reach the HTTP port can spend upstream tokens")
         }
         for upstream in configuration.upstreams where upstream.apiKeyEnv.map({ (environment[$0] ?? "").isEmpty }) ?? false {

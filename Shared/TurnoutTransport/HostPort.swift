@@ -8,6 +8,13 @@ public struct HostPort: Sendable, Hashable, CustomStringConvertible {
         self.port = port
     }
 
+    /// Whether only this machine can reach the address: `localhost`, 127.0.0.0/8 or `::1`.
+    /// An empty host (`:port`) is every interface, and so is not.
+    public var isLoopback: Bool {
+        let name = host.lowercased()
+        return name == "localhost" || name == "::1" || name == "[::1]" || name.hasPrefix("127.")
+    }
+
     /// Parses `host:port`, `[v6]:port` or `:port` (all interfaces).
     public init(parsing text: String) throws(TransportError) {
         let trimmed = text.trimmingWhitespace()

@@ -16,7 +16,8 @@ environment variables and default ports from its own `--help`, run from .build/d
     scrape annotations) is the default the service prints in --help for --listen or --http-listen;
   - every environment variable the files set is one a service accepts (it appears in some
     --help; in compose and in a container's own env, in that service's --help), an upstream
-    key variable (OPENAI_API_KEY, or whatever a *_API_KEY_ENV setting names), or one of the
+    key variable (OPENAI_API_KEY, or whatever a *_API_KEY_ENV setting names, or that name with
+    _FILE for a key read from a mounted secret), or one of the
     few variables read by the runtime libraries (RUNTIME_VARIABLES below);
   - wire targets name a compose service or Kubernetes Service that runs the right service,
     and the Kubernetes Services of scaled-out targets are headless;
@@ -171,7 +172,7 @@ class Checker:
 
     def check_variable(self, file: str, where: str, name: str, service: str | None) -> None:
         """A variable set for `service` (None: shared by every service, as in the image)."""
-        if name in RUNTIME_VARIABLES or name in self.upstream_keys:
+        if name in RUNTIME_VARIABLES or name in self.upstream_keys or (name.endswith("_FILE") and name[:-len("_FILE")] in self.upstream_keys):
             self.checked += 1
             return
         if service is not None and service in self.services:

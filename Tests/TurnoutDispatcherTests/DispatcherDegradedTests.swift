@@ -72,4 +72,51 @@ import TurnoutWire
             #expect(process.recentLog().contains(mention), "\(process.recentLog())")
         }
     }
+
+    /// Without client keys, a dispatcher other machines can reach refuses to start, unless told
+    /// in so many words; keys may come from a mounted secret file.
+    @Test func refusesToServeOtherMachinesWithoutKeys() async throws {
+        let directory = TestPaths.temporaryDirectory("unauthenticated")
+        let config = directory.appendingPathComponent("config.json")
+        try Data(#"{"upstreams":[{"name":"a","base_url":"http://127.0.0.1:9/v1"},{"name":"b","base_url":"http://127.0.0.1:9/v1"}],"routing":{"strong":"a","weak":"b"}}"#.utf8).write(to: config)
+        func start(_ extra: [String], http: String = "0.0.0.0:0", environment: [String: String] = [:]) throws -> ManagedProcess {
+            try ManagedProcess(executable: TestPaths.executable("turnout-dispatcher"),
+                               arguments: ["--listen", "127.0.0.1:0", "--http-listen", http, "--config", config.path, "--state-dir", directory.path] + extra,
+                               environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
+        }
+        let open = try start([])
+        #expect(await open.exited() == 2)
+        #expect(open.recentLog().contains("no client API keys") && open.recentLog().contains("--allow-unauthenticated"), "\(open.recentLog())")
+        let wire = try ManagedProcess(executable: TestPaths.executable("turnout-dispatcher"),
+                                      arguments: ["--listen", ":0", "--http-listen", "127.0.0.1:0", "--config", config.path, "--state-dir", directory.path])
+        #expect(await wire.exited() == 2, "the wire port spends tokens too")
+
+        let allowed = try start(["--allow-unauthenticated"])
+        _ = try await allowed.port(loggedAs: "http listening")
+        #expect(allowed.isRunning)
+        _ = await allowed.terminated()
+        let loopback = try start([], http: "127.0.0.1:0")
+        _ = try await loopback.port(loggedAs: "http listening")
+        _ = await loopback.terminated()
+
+        // Keys from a file, as Compose and Kubernetes mount secrets; comments and blanks skipped.
+        let keys = directory.appendingPathComponent("keys")
+        try Data("# client keys\nfile-key-1\n\nfile-key-2, file-key-3 # the batch jobs\n".utf8).write(to: keys)
+        let keyed = try start(["--api-keys-file", keys.path])
+        let port = try await keyed.port(loggedAs: "http listening")
+        defer { _ = keyed.terminate() }
+        let http = HTTPClient()
+        defer { http.shutdown() }
+        for (key, status) in [("file-key-3", 200), ("file-key-1", 200), ("# client keys", 401), ("nope", 401)] {
+            let response = try await http.send(HTTPRequest(url: "http://127.0.0.1:\(port)/v1/models", headers: [("Authorization", "Bearer \(key)")]))
+            #expect(response.status == status, "\(key): \(response.status)")
+        }
+        let empty = directory.appendingPathComponent("empty")
+        try Data("# nothing yet\n".utf8).write(to: empty)
+        for (file, mention) in [(empty.path, "holds no keys"), (directory.appendingPathComponent("missing").path, "cannot read")] {
+            let refused = try start(["--api-keys-file", file])
+            #expect(await refused.exited() == 2)
+            #expect(refused.recentLog().contains(mention), "\(refused.recentLog())")
+        }
+    }
 }

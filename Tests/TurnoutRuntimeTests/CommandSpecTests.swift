@@ -67,6 +67,10 @@ import TurnoutTransport
         #expect(try HostPort(parsing: ":7101") == HostPort(host: "0.0.0.0", port: 7101))
         #expect(try HostPort(parsing: "scorer:7102").host == "scorer")
         #expect(throws: TransportError.self) { try HostPort(parsing: "::1:7102") }
+        for (text, loopback) in [("127.0.0.1:1", true), ("127.8.0.2:1", true), ("localhost:1", true), ("[::1]:1", true),
+                                 (":1", false), ("0.0.0.0:1", false), ("10.0.0.7:1", false), ("dispatcher:1", false), ("[::]:1", false)] {
+            #expect(try HostPort(parsing: text).isLoopback == loopback, "\(text)")
+        }
         #expect(throws: TransportError.self) { try HostPort(parsing: "host:99999") }
         #expect(throws: TransportError.self) { try HostPort(parsing: "host") }
     }
