@@ -10,6 +10,8 @@ import TurnoutWire
 public final class CollectorService: Sendable {
     public let metricsStore: MetricsStore
     public let records: RecordStore
+    /// Recent win rates per router version, for the dispatchers' live calibration.
+    public let winRates = WinRatePool()
     /// This process's own metrics (its wire server, ingestion counters).
     public let ownMetrics: MetricsRegistry
     public let ownLabels: [String: String]
@@ -54,6 +56,9 @@ public final class CollectorService: Sendable {
             }
             do throws(StorageError) {
                 let stored = try await records.store(request.records)
+                // A batch resent after a lost acknowledgement counts its win rates twice; the
+                // quantiles of a few thousand hardly move for that.
+                winRates.add(request.records)
                 recordsReceived.increment(by: Double(request.records.count))
                 recordsStored.increment(by: Double(stored))
                 return CollectorAPI.StoreResponse(stored: stored, received: request.records.count)
@@ -85,6 +90,12 @@ public final class CollectorService: Sendable {
             } catch {
                 throw RPCError(.unavailable, "ratings not stored: \(error.message)", cause: error)
             }
+        }
+        registry.register(CollectorAPI.winRates) { [self] request, _ in
+            guard !request.router.isEmpty, !request.version.isEmpty, (1...WinRatePool.capacity).contains(request.window), request.maxAgeMs > 0 else {
+                throw RPCError(.invalidArgument, "a win-rate query needs a router, a version, a window of 1 to \(WinRatePool.capacity) and a positive max_age_ms")
+            }
+            return winRates.quantiles(request, nowMs: Int64(Date().timeIntervalSince1970 * 1000))
         }
         registry.register(CollectorAPI.summary) { [self] request, _ in
             do {
@@ -121,7 +132,7 @@ public final class CollectorService: Sendable {
             do {
                 let (from, to) = try window(request)
                 let summary = try records.summary(fromMs: from, toMs: to)
-                return .text(200, DashboardPage.render(summary), contentType: "text/html; charset=utf-8")
+                return .text(200, DashboardPage.render(summary, calibration: metricsStore.live()), contentType: "text/html; charset=utf-8")
             } catch {
                 return .text(400, "bad window: \(error)")
             }

@@ -1,10 +1,11 @@
 import Foundation
 import TurnoutCollectorAPI
+import TurnoutTelemetry
 
 /// The collector's `GET /` page: the summary and two charts, plain HTML with inline SVG,
 /// no scripts and no outside assets, so it renders anywhere, including air-gapped clusters.
 enum DashboardPage {
-    static func render(_ summary: Summary, generatedAt: Date = Date()) -> String {
+    static func render(_ summary: Summary, calibration: [(extraLabels: [String: String], families: [MetricFamilySnapshot])] = [], generatedAt: Date = Date()) -> String {
         let total = summary.total
         var html = """
             <!DOCTYPE html>
@@ -36,6 +37,7 @@ enum DashboardPage {
         }
         html += "</table>\n"
         html += judgementsTable(summary.judgements)
+        html += calibrationTable(calibration)
         html += "<h2>Strong share over time</h2>\n" + chart(summary.series.map { ($0.startMs, $0.strongShare) }, maximum: 1, format: percent, title: "strong share")
         html += "<h2>Cost over time</h2>\n" + chart(summary.series.map { ($0.startMs, $0.costUSD) }, maximum: nil, format: dollars, title: "cost per interval")
         html += "</body></html>\n"

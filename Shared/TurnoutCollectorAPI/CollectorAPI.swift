@@ -11,6 +11,9 @@ public enum CollectorAPI {
     public static let battles = RPCMethod<BattlesRequest, StoreResponse>(service: "Metrics", method: "Battles", idempotent: true)
     /// A batch of user ratings, answered once committed. Idempotent: one rating per request id.
     public static let feedback = RPCMethod<FeedbackRequest, StoreResponse>(service: "Metrics", method: "Feedback", idempotent: true)
+    /// The recent win rates of one router version, pooled over every dispatcher that reports
+    /// routing records, as a table of quantiles: what live calibration holds the strong share on.
+    public static let winRates = RPCMethod<WinRatesRequest, WinRatesResponse>(service: "Collector", method: "WinRates", idempotent: true)
     /// Traffic, strong share, cost and latency over a time window.
     public static let summary = RPCMethod<SummaryRequest, Summary>(service: "Collector", method: "Summary", idempotent: true)
 }

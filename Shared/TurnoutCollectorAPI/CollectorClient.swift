@@ -31,6 +31,11 @@ public struct CollectorClient: Sendable {
         try await transport.call(CollectorAPI.feedback, CollectorAPI.FeedbackRequest(feedback: feedback), deadline: deadline)
     }
 
+    /// The pooled recent win rates of a router version (`CollectorAPI.winRates`).
+    public func winRates(_ request: CollectorAPI.WinRatesRequest, deadline: Deadline? = nil) async throws(RPCError) -> CollectorAPI.WinRatesResponse {
+        try await transport.call(CollectorAPI.winRates, request, deadline: deadline)
+    }
+
     public func summary(fromMs: Int64? = nil, toMs: Int64? = nil, deadline: Deadline? = nil) async throws(RPCError) -> Summary {
         try await transport.call(CollectorAPI.summary, CollectorAPI.SummaryRequest(fromMs: fromMs, toMs: toMs), deadline: deadline)
     }

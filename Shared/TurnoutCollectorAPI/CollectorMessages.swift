@@ -64,6 +64,39 @@ extension CollectorAPI {
         }
     }
 
+    /// One router version's recent win rates: the newest `window` routed requests no older
+    /// than `maxAgeMs`.
+    public struct WinRatesRequest: Codable, Sendable, Equatable {
+        public var router: String
+        public var version: String
+        public var window: Int
+        public var maxAgeMs: Int64
+
+        public init(router: String, version: String, window: Int, maxAgeMs: Int64) {
+            self.router = router
+            self.version = version
+            self.window = window
+            self.maxAgeMs = maxAgeMs
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case router, version, window
+            case maxAgeMs = "max_age_ms"
+        }
+    }
+
+    /// `quantiles[i]` is the win rate at quantile i / (quantiles.count - 1) of `count` win
+    /// rates; empty when there are none.
+    public struct WinRatesResponse: Codable, Sendable, Equatable {
+        public var count: Int
+        public var quantiles: [Double]
+
+        public init(count: Int, quantiles: [Double]) {
+            self.count = count
+            self.quantiles = quantiles
+        }
+    }
+
     /// A time window; both ends optional, in Unix milliseconds.
     public struct SummaryRequest: Codable, Sendable {
         public var fromMs: Int64?

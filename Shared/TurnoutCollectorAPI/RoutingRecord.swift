@@ -11,6 +11,9 @@ public struct RoutingRecord: Codable, Sendable, Equatable {
     public var router: String
     public var threshold: Double?
     public var winRate: Double?
+    /// The router artifact's version (its checksum's prefix): win rates of two versions are not
+    /// on one scale, so live calibration pools them apart. Not stored.
+    public var routerVersion: String?
     /// `strong`, `weak` or `passthrough`.
     public var route: String
     public var chosenModel: String
@@ -37,6 +40,7 @@ public struct RoutingRecord: Codable, Sendable, Equatable {
         case requestID = "request_id"
         case router, threshold
         case winRate = "win_rate"
+        case routerVersion = "router_version"
         case route
         case chosenModel = "chosen_model"
         case answeringModel = "answering_model"
@@ -56,13 +60,14 @@ public struct RoutingRecord: Codable, Sendable, Equatable {
     public init(id: String, timeMs: Int64, requestID: String, router: String, threshold: Double?, winRate: Double?, route: String,
                 chosenModel: String, answeringModel: String, fellBack: Bool, defaultRoute: Bool, embedMs: Double, scoreMs: Double,
                 upstreamFirstByteMs: Double, totalMs: Double, promptTokens: Int, completionTokens: Int, costUSD: Double,
-                strongCostUSD: Double, status: Int, stream: Bool) {
+                strongCostUSD: Double, status: Int, stream: Bool, routerVersion: String? = nil) {
         self.id = id
         self.timeMs = timeMs
         self.requestID = requestID
         self.router = router
         self.threshold = threshold
         self.winRate = winRate
+        self.routerVersion = routerVersion
         self.route = route
         self.chosenModel = chosenModel
         self.answeringModel = answeringModel

@@ -15,7 +15,7 @@ import TurnoutWire
 ///      "timeout": "120s", "first_byte_timeout": "30s", "max_concurrency": 64}
 ///   ],
 ///   "routing": {"strong": "gpt-4-1106-preview", "weak": "mixtral", "default_strong_fraction": 0.3,
-///               "fallback": true, "unavailable_route": "strong", "timeout": "2s"},
+///               "fallback": true, "unavailable_route": "strong", "timeout": "2s", "live_calibration": true},
 ///   "max_retry_after": "10s", "request_timeout": "300s", "breaker_failures": 5, "breaker_cooldown": "10s",
 ///   "api_keys_env": "TURNOUT_API_KEYS",
 ///   "shadow": {"fraction": 0.05, "routers": {"gain": 0.2}, "judge": "gpt-4-1106-preview", "budget_usd_per_hour": 2,
@@ -55,9 +55,11 @@ public enum ConfigurationFile {
         var fallback: Bool?
         var unavailableRoute: String?
         var timeout: String?
+        var liveCalibration: Bool?
 
         enum CodingKeys: String, CodingKey {
             case strong, weak, fallback, timeout
+            case liveCalibration = "live_calibration"
             case defaultThreshold = "default_threshold"
             case defaultStrongFraction = "default_strong_fraction"
             case unavailableRoute = "unavailable_route"
@@ -178,6 +180,7 @@ public enum ConfigurationFile {
             routingTimeout: try duration(routing.timeout, "routing.timeout", default: .seconds(2)),
             maxRetryAfter: try duration(file.maxRetryAfter, "max_retry_after", default: .seconds(10)),
             requestTimeout: try duration(file.requestTimeout, "request_timeout", default: .seconds(300)), apiKeys: keys)
+        configuration.liveCalibration = routing.liveCalibration ?? true
         configuration.breakerFailures = file.breakerFailures ?? 5
         configuration.breakerCooldown = try duration(file.breakerCooldown, "breaker_cooldown", default: .seconds(10))
         var learning = LearningConfiguration()

@@ -89,6 +89,6 @@ public final class DispatchRecorder: Sendable {
             answeringModel: answering, fellBack: outcome.fellBack, defaultRoute: decision?.defaultRoute ?? false,
             embedMs: decision?.embedMs ?? 0, scoreMs: decision?.scoreMs ?? 0, upstreamFirstByteMs: outcome.firstByteMs, totalMs: totalMs,
             promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, costUSD: cost, strongCostUSD: strongCost,
-            status: outcome.status, stream: outcome.stream))
+            status: outcome.status, stream: outcome.stream, routerVersion: decision?.routerVersion))
     }
 }

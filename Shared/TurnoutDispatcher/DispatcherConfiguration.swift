@@ -15,6 +15,9 @@ public struct DispatcherConfiguration: Sendable, Equatable {
     /// threshold calibrated for this share of strong calls.
     public var defaultThreshold: Double?
     public var defaultStrongFraction: Double
+    /// Hold share targets (`router-<r>@<p>%`, and `router-<r>` at `defaultStrongFraction`) on
+    /// live traffic rather than on the artifact's offline calibration.
+    public var liveCalibration = true
     /// Retry on the other model when the chosen one fails before its first byte.
     public var fallback: Bool
     /// The route taken when the embedder or scorer cannot answer in time.

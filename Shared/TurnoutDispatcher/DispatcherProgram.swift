@@ -33,6 +33,8 @@ public enum DispatcherProgram {
                        help: "More client keys, one per line or comma-separated ('#' starts a comment): a mounted secret such as /run/secrets/turnout_api_keys"),
             .flag("allow-unauthenticated", env: "TURNOUT_DISPATCHER_ALLOW_UNAUTHENTICATED",
                   help: "Serve without client keys on an address other machines can reach; without it the dispatcher refuses to start"),
+            OptionSpec("live-calibration", env: "TURNOUT_LIVE_CALIBRATION", default: "", value: "true|false",
+                       help: "Hold share targets on live traffic (docs/dispatcher.md); empty: the config's routing.live_calibration, on by default"),
             OptionSpec("embedder", env: "TURNOUT_EMBEDDER", default: "127.0.0.1:7101", value: "HOST:PORT,...", help: "Embedding service"),
             OptionSpec("scorer", env: "TURNOUT_SCORER", default: "127.0.0.1:7102", value: "HOST:PORT,...", help: "Scoring service replicas (a DNS name resolving to all of them works too)"),
             OptionSpec("max-body-bytes", env: "TURNOUT_DISPATCHER_MAX_BODY_BYTES", default: String(8 << 20), value: "N", help: "Largest request body accepted (413 above)"),
@@ -77,6 +79,12 @@ public enum DispatcherProgram {
                                                         defaultStrongFraction: fraction, unavailableRoute: unavailable).validated()
         }
         configuration.apiKeys += options.list("api-keys")
+        switch options.string("live-calibration") ?? "" {
+        case "": break
+        case "true": configuration.liveCalibration = true
+        case "false": configuration.liveCalibration = false
+        case let text: throw .invalid("--live-calibration must be true or false, got \"\(text)\"")
+        }
         if let path = options.string("api-keys-file"), !path.isEmpty {
             configuration.apiKeys += try SecretFile.keys(at: path, option: "--api-keys-file")
         }
@@ -128,7 +136,9 @@ public enum DispatcherProgram {
         let redactor = try Redactor(patterns: learning.redactions, maxBytes: learning.maxStoredPromptBytes)
         let recent = RecentRequests(capacity: learning.feedback.capacity, maxAge: learning.feedback.maxAge)
         let http = HTTPClient()
-        let decider = RouteDecider(configuration: configuration, embedder: EmbedderClient(embedder), scorer: ScorerClient(scorer), metrics: context.metrics, logger: logger)
+        let calibrator = configuration.liveCalibration ? LiveCalibrator(collector: collector, metrics: context.metrics) : nil
+        let decider = RouteDecider(configuration: configuration, embedder: EmbedderClient(embedder), scorer: ScorerClient(scorer), calibrator: calibrator,
+                                   metrics: context.metrics, logger: logger)
         let caller = UpstreamCaller(upstreams: configuration.upstreams, client: http, maxRetryAfter: configuration.maxRetryAfter, environment: environment,
                                     breakerThreshold: configuration.breakerFailures, breakerCooldown: configuration.breakerCooldown, metrics: context.metrics, logger: logger)
         // Learning calls have an HTTP client (a curl thread) of their own, apart from the clients'.
@@ -161,8 +171,18 @@ public enum DispatcherProgram {
                 try? await Task.sleep(for: .seconds(5))
             }
         }
+        // The win rates pooled over every dispatcher, for live calibration.
+        let pooling = calibrator.map { calibrator in
+            Task.detached {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(2))
+                    await calibrator.refreshPooled()
+                }
+            }
+        }
         return ServiceRunner.Service(registry: registry, http: server, stop: {
             refresher.cancel()
+            pooling?.cancel()
             await shadow?.shutdown()
             learningHTTP?.shutdown()
             await routingRecords?.shutdown()

@@ -14,6 +14,8 @@ public final class RouteDecider: Sendable {
     public let configuration: DispatcherConfiguration
     private let embedder: EmbedderClient
     private let scorer: ScorerClient
+    /// Live thresholds for share targets; nil when live calibration is off.
+    public let calibrator: LiveCalibrator?
     private let logger: Logger
     private let defaultRoutes: Counter
     private let noTextRoutes: Counter
@@ -23,10 +25,12 @@ public final class RouteDecider: Sendable {
     /// Router names the scorer last reported; empty until it has answered once.
     private let routers = Mutex<Set<String>>([])
 
-    public init(configuration: DispatcherConfiguration, embedder: EmbedderClient, scorer: ScorerClient, metrics: MetricsRegistry, logger: Logger) {
+    public init(configuration: DispatcherConfiguration, embedder: EmbedderClient, scorer: ScorerClient, calibrator: LiveCalibrator? = nil,
+                metrics: MetricsRegistry, logger: Logger) {
         self.configuration = configuration
         self.embedder = embedder
         self.scorer = scorer
+        self.calibrator = configuration.liveCalibration ? calibrator : nil
         self.logger = logger
         defaultRoutes = metrics.counter("turnout_dispatcher_default_routes_total", help: "Requests sent on the default route because the embedder or scorer could not answer.")
         noTextRoutes = metrics.counter("turnout_dispatcher_no_text_routes_total", help: "Routed requests with no text in any message (images only), sent on the unavailable route.")
@@ -78,6 +82,9 @@ public final class RouteDecider: Sendable {
             router = name
             strongShare = share
         }
+        // A share target, given or by default, is held on live traffic (LiveCalibrator).
+        let liveTarget = threshold == nil && calibrator != nil ? strongShare : nil
+        if let liveTarget, let live = calibrator?.threshold(router: router, target: liveTarget) { threshold = live }
         guard let whole = text, !whole.isEmpty else {
             // Images alone: nothing to route on. Not an outage, so not a default route.
             noTextRoutes.increment()
@@ -113,6 +120,9 @@ public final class RouteDecider: Sendable {
         let scoreMs = Self.milliseconds(since: scoreStart)
         scoreSeconds.observe(scoreMs / 1000)
         let strong = score.route == "strong"
+        if let liveTarget, !score.routerVersion.isEmpty {
+            calibrator?.observe(router: router, target: liveTarget, winRate: score.winRate, strong: strong, version: score.routerVersion, threshold: score.threshold)
+        }
         return RouteDecision(router: router, threshold: score.threshold, winRate: score.winRate, route: strong ? "strong" : "weak",
                              model: strong ? configuration.strong : configuration.weak, defaultRoute: false, routerVersion: score.routerVersion,
                              embedMs: embedMs, scoreMs: scoreMs)

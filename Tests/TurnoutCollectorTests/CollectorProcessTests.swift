@@ -116,6 +116,39 @@ import TurnoutWire
         #expect(!later.contains("instance=\"d-1\""))
     }
 
+    /// `Collector/WinRates`: the win rates of every dispatcher's records, per router version,
+    /// over the wire, and a malformed query refused.
+    @Test func poolsWinRatesForLiveCalibration() async throws {
+        let collector = try await RunningService.start("turnout-collector", stateDirectory: TestPaths.temporaryDirectory())
+        defer { collector.process.terminate() }
+        let client = try WireClient.forTesting([collector.wireTarget])
+        defer { client.shutdown() }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let records = (0..<50).map { index -> RoutingRecord in
+            var record = RoutingRecord.sample(id: "w\(index)", timeMs: now - Int64(50 - index))
+            record.winRate = Double(index) / 49
+            record.routerVersion = index < 40 ? "v1" : "v2"
+            return record
+        }
+        // Two batches, as two dispatchers send them.
+        _ = try await client.call(CollectorAPI.records, CollectorAPI.RecordsRequest(records: Array(records[..<25])))
+        _ = try await client.call(CollectorAPI.records, CollectorAPI.RecordsRequest(records: Array(records[25...])))
+        let v1 = try await CollectorClient(client).winRates(.init(router: "mf", version: "v1", window: 1_000, maxAgeMs: 60_000))
+        #expect(v1.count == 40 && v1.quantiles.count == 101)
+        #expect(v1.quantiles.first == 0 && abs((v1.quantiles.last ?? 0) - 39.0 / 49) < 1e-9, "v2's records are not v1's")
+        let newest = try await CollectorClient(client).winRates(.init(router: "mf", version: "v2", window: 5, maxAgeMs: 60_000))
+        #expect(newest.count == 5 && newest.quantiles.first == 45.0 / 49)
+        for bad in [CollectorAPI.WinRatesRequest(router: "", version: "v1", window: 10, maxAgeMs: 1), .init(router: "mf", version: "v1", window: 0, maxAgeMs: 1),
+                    .init(router: "mf", version: "", window: 10, maxAgeMs: 1), .init(router: "mf", version: "v1", window: 10, maxAgeMs: 0)] {
+            do {
+                _ = try await CollectorClient(client).winRates(bad)
+                Issue.record("\(bad) must be refused")
+            } catch {
+                #expect(error.code == .invalidArgument, "\(error)")
+            }
+        }
+    }
+
     @Test func summaryAndDashboardOverHTTP() async throws {
         let collector = try await RunningService.start("turnout-collector", stateDirectory: TestPaths.temporaryDirectory(), http: true)
         defer { collector.process.terminate() }
@@ -123,6 +156,14 @@ import TurnoutWire
         defer { client.shutdown() }
         let records = (0..<20).map { RoutingRecord.sample(id: "d\($0)", route: $0 < 5 ? "strong" : "weak", cost: $0 < 5 ? 0.01 : 0.001) }
         _ = try await client.call(CollectorAPI.records, CollectorAPI.RecordsRequest(records: records))
+        // A dispatcher holding router-mf@30% live reports its calibration gauges.
+        let calibration = MetricsRegistry()
+        let labels = ["router": "mf", "target": "0.300"]
+        calibration.gauge("turnout_dispatcher_calibration_target_share", help: "t", labels: labels).set(0.3)
+        calibration.gauge("turnout_dispatcher_calibration_realised_share", help: "r", labels: labels).set(0.288)
+        calibration.gauge("turnout_dispatcher_calibration_threshold", help: "h", labels: labels).set(0.51234)
+        _ = try await client.call(CollectorAPI.report, CollectorAPI.ReportRequest(service: "turnout-dispatcher", instance: "d-7", epoch: "e", sequence: 1,
+                                                                                   families: calibration.snapshot()))
         let http = HTTPClient()
         defer { http.shutdown() }
         let summary = try await http.send(HTTPRequest(url: "\(collector.httpBase)/summary?minutes=60"))
@@ -140,5 +181,6 @@ import TurnoutWire
         #expect(html.contains("<svg"))
         #expect(html.contains(">20<"))
         #expect(!html.contains("<script"))
+        #expect(html.contains("<h2>Live calibration</h2>") && html.contains("<td>mf</td><td>d-7</td><td>30.0%</td><td>28.8%</td><td>0.5123</td>"), "\(html)")
     }
 }

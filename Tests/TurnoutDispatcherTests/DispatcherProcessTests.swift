@@ -298,6 +298,33 @@ import TurnoutTestSupport
         #expect(long.json["win_rate"] as? Double == short.json["win_rate"] as? Double, "the same first 256 tokens, the same win rate")
     }
 
+    /// `router-mf@50%` through the real services: the first answers use the artifact's own
+    /// calibrated threshold; once enough win rates are in, the threshold moves to where half
+    /// of this traffic (two prompts, one more likely than the other to need the strong model)
+    /// goes strong, which the offline calibration does not know.
+    @Test func aShareTargetIsHeldOnLiveTraffic() async throws {
+        let stack = try await stack
+        let prompts = ["Prove that there are infinitely many primes of the form 4k + 3, with every step justified.", "What is 2 + 2?"]
+        var routes: [(strong: Bool, threshold: Double, winRate: Double)] = []
+        for index in 0..<400 {
+            let response = try await stack.send("POST", "/v1/chat/completions", json: DispatcherStack.chat("router-mf@50%", prompts[index % 2]))
+            #expect(response.status == 200, "\(response.text)")
+            guard let threshold = response.head.header("x-turnout-threshold").flatMap(Double.init),
+                  let rate = response.head.header("x-turnout-win-rate").flatMap(Double.init) else {
+                Issue.record("a scored answer names its threshold and win rate: \(response.head.headers)")
+                return
+            }
+            routes.append((response.head.header("x-turnout-route") == "strong", threshold, rate))
+        }
+        let rates = Set(routes.map(\.winRate)).sorted()
+        #expect(rates.count == 2 && rates[0] < rates[1], "two prompts, two win rates: \(rates)")
+        let last = routes.suffix(100)
+        let share = Double(last.filter(\.strong).count) / Double(last.count)
+        #expect(abs(share - 0.5) <= 0.05, "half strong at the end: \(share)")
+        #expect(last.allSatisfy { $0.threshold > rates[0] && $0.threshold <= rates[1] }, "between the two: \(last.map(\.threshold).prefix(3))")
+        #expect(routes[0].threshold != last.last?.threshold, "the offline threshold was not this traffic's")
+    }
+
     @Test func conversationsWithoutUserTextAreRouted() async throws {
         let stack = try await stack
         let system = try await stack.send("POST", "/v1/chat/completions", json: #"{"model":"router-mf-0.5","messages":[{"role":"system","content":"Write a limerick about queues."}]}"#)
