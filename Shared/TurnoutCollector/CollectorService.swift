@@ -97,6 +97,13 @@ public final class CollectorService: Sendable {
             }
             return winRates.quantiles(request, nowMs: Int64(Date().timeIntervalSince1970 * 1000))
         }
+        registry.register(CollectorAPI.spend) { [self] request, _ in
+            do throws(StorageError) {
+                return try records.spend(fromMs: request.fromMs)
+            } catch {
+                throw RPCError(.unavailable, "spend not read: \(error.message)", cause: error)
+            }
+        }
         registry.register(CollectorAPI.summary) { [self] request, _ in
             do {
                 return try records.summary(fromMs: request.fromMs, toMs: request.toMs)

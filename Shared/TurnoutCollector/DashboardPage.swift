@@ -36,6 +36,13 @@ enum DashboardPage {
             html += "<td>\(milliseconds(group.latencyP50Ms))</td><td>\(milliseconds(group.latencyP99Ms))</td><td>\(group.fallbacks)</td><td>\(group.errors)</td></tr>\n"
         }
         html += "</table>\n"
+        if !summary.byTenant.isEmpty {
+            html += "<h2>By tenant</h2>\n<table><tr><th>tenant</th><th>requests</th><th>strong share</th><th>cost</th></tr>\n"
+            for group in summary.byTenant {
+                html += "<tr><td>\(escape(group.tenant))</td><td>\(group.requests)</td><td>\(percent(group.strongShare))</td><td>\(dollars(group.costUSD))</td></tr>\n"
+            }
+            html += "</table>\n"
+        }
         html += judgementsTable(summary.judgements)
         html += calibrationTable(calibration)
         html += "<h2>Strong share over time</h2>\n" + chart(summary.series.map { ($0.startMs, $0.strongShare) }, maximum: 1, format: percent, title: "strong share")

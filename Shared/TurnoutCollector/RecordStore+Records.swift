@@ -19,15 +19,23 @@ extension RecordStore {
             cost_usd REAL NOT NULL,
             strong_cost_usd REAL NOT NULL,
             status INTEGER NOT NULL,
-            body TEXT NOT NULL
+            body TEXT NOT NULL,
+            tenant TEXT NOT NULL DEFAULT ''
         );
         CREATE INDEX IF NOT EXISTS records_by_time ON records (time_ms);
         """
 
+    /// Files written before tenants were recorded gain the column (their records: tenant '').
+    static func migrateRecords(_ database: SQLiteDatabase) throws(StorageError) {
+        let statement = try database.prepare("SELECT COUNT(*) FROM pragma_table_info('records') WHERE name = 'tenant'")
+        guard try statement.step(), statement.int64(at: 0) == 0 else { return }
+        try database.execute("ALTER TABLE records ADD COLUMN tenant TEXT NOT NULL DEFAULT ''")
+    }
+
     static let insertRecord = """
         INSERT OR IGNORE INTO records (id, time_ms, router, threshold, win_rate, route, chosen_model, answering_model,
-            fell_back, default_route, total_ms, cost_usd, strong_cost_usd, status, body)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+            fell_back, default_route, total_ms, cost_usd, strong_cost_usd, status, body, tenant)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
         """
 
     /// Stores routing records; returns how many were new once they are committed.
@@ -51,7 +59,19 @@ extension RecordStore {
                 insert.bind(record.strongCostUSD, at: 13)
                 insert.bind(Int64(record.status), at: 14)
                 insert.bind(body, at: 15)
+                insert.bind(record.tenant ?? "", at: 16)
             }
         })
+    }
+
+    /// What each tenant's requests cost from `fromMs` on, and all of them together: the
+    /// month-to-date spend budgets are checked against, pooled over every dispatcher.
+    public func spend(fromMs: Int64) throws(StorageError) -> CollectorAPI.SpendResponse {
+        let rows = try query("SELECT tenant, COALESCE(SUM(cost_usd), 0) FROM records WHERE time_ms >= ?1 GROUP BY tenant", bind: { $0.bind(fromMs, at: 1) }) {
+            ($0.string(at: 0) ?? "", $0.double(at: 1))
+        }
+        var tenants: [String: Double] = [:]
+        for (tenant, cost) in rows where !tenant.isEmpty { tenants[tenant] = cost }
+        return CollectorAPI.SpendResponse(totalUSD: rows.reduce(0) { $0 + $1.1 }, tenants: tenants)
     }
 }

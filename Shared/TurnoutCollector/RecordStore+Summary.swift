@@ -46,7 +46,15 @@ extension RecordStore {
             }, count: groups[index].requests)
         }
         let series = try timeSeries(fromMs: fromMs, toMs: toMs, points: points)
-        return Summary(fromMs: fromMs, toMs: toMs, total: total, byRouter: groups, series: series, judgements: try judgements(fromMs: fromMs, toMs: toMs))
+        let tenantSQL = "SELECT tenant, COUNT(*), SUM(route = 'strong'), SUM(route = 'weak'), COALESCE(SUM(cost_usd), 0) "
+            + "FROM records WHERE \(window) AND tenant != '' GROUP BY tenant ORDER BY tenant"
+        let tenants = try query(tenantSQL, bind: bindWindow) { row in
+            let strong = Double(row.int64(at: 2)), weak = Double(row.int64(at: 3))
+            return Summary.TenantGroup(tenant: row.string(at: 0) ?? "", requests: Int(row.int64(at: 1)),
+                                       strongShare: strong + weak > 0 ? strong / (strong + weak) : 0, costUSD: row.double(at: 4))
+        }
+        return Summary(fromMs: fromMs, toMs: toMs, total: total, byRouter: groups, series: series, judgements: try judgements(fromMs: fromMs, toMs: toMs),
+                       byTenant: tenants)
     }
 
     /// p50, p95 and p99 of total latency by nearest rank.

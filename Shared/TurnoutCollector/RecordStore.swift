@@ -81,6 +81,7 @@ public final class RecordStore: Sendable {
             logger.error("record store was damaged", ["path": .string(path), "detail": .string(message)])
         }
         try database.execute(Self.recordsSchema)
+        try Self.migrateRecords(database)
         try database.execute(Self.learningSchema)
         writer = Connection(database: database)
         reader = Connection(database: try SQLiteDatabase(path: path, synchronous: synchronous))

@@ -14,6 +14,9 @@ public enum CollectorAPI {
     /// The recent win rates of one router version, pooled over every dispatcher that reports
     /// routing records, as a table of quantiles: what live calibration holds the strong share on.
     public static let winRates = RPCMethod<WinRatesRequest, WinRatesResponse>(service: "Collector", method: "WinRates", idempotent: true)
+    /// What requests have cost since a moment, in all and per tenant: the spend budgets are
+    /// held to across every dispatcher.
+    public static let spend = RPCMethod<SpendRequest, SpendResponse>(service: "Collector", method: "Spend", idempotent: true)
     /// Traffic, strong share, cost and latency over a time window.
     public static let summary = RPCMethod<SummaryRequest, Summary>(service: "Collector", method: "Summary", idempotent: true)
 }

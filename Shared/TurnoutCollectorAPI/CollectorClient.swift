@@ -36,6 +36,11 @@ public struct CollectorClient: Sendable {
         try await transport.call(CollectorAPI.winRates, request, deadline: deadline)
     }
 
+    /// Spend since `fromMs`, in all and per tenant (`CollectorAPI.spend`).
+    public func spend(fromMs: Int64, deadline: Deadline? = nil) async throws(RPCError) -> CollectorAPI.SpendResponse {
+        try await transport.call(CollectorAPI.spend, CollectorAPI.SpendRequest(fromMs: fromMs), deadline: deadline)
+    }
+
     public func summary(fromMs: Int64? = nil, toMs: Int64? = nil, deadline: Deadline? = nil) async throws(RPCError) -> Summary {
         try await transport.call(CollectorAPI.summary, CollectorAPI.SummaryRequest(fromMs: fromMs, toMs: toMs), deadline: deadline)
     }

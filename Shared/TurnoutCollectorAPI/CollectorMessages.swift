@@ -97,6 +97,35 @@ extension CollectorAPI {
         }
     }
 
+    /// Spend from `fromMs` on (`Collector/Spend`).
+    public struct SpendRequest: Codable, Sendable, Equatable {
+        public var fromMs: Int64
+
+        public init(fromMs: Int64) {
+            self.fromMs = fromMs
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case fromMs = "from_ms"
+        }
+    }
+
+    /// US dollars spent: by every request, and by each named tenant's.
+    public struct SpendResponse: Codable, Sendable, Equatable {
+        public var totalUSD: Double
+        public var tenants: [String: Double]
+
+        public init(totalUSD: Double, tenants: [String: Double]) {
+            self.totalUSD = totalUSD
+            self.tenants = tenants
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case totalUSD = "total_usd"
+            case tenants
+        }
+    }
+
     /// A time window; both ends optional, in Unix milliseconds.
     public struct SummaryRequest: Codable, Sendable {
         public var fromMs: Int64?

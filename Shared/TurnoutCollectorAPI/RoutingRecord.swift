@@ -14,6 +14,8 @@ public struct RoutingRecord: Codable, Sendable, Equatable {
     /// The router artifact's version (its checksum's prefix): win rates of two versions are not
     /// on one scale, so live calibration pools them apart. Not stored.
     public var routerVersion: String?
+    /// The client's tenant, by name (never its key); nil without client keys.
+    public var tenant: String?
     /// `strong`, `weak` or `passthrough`.
     public var route: String
     public var chosenModel: String
@@ -41,6 +43,7 @@ public struct RoutingRecord: Codable, Sendable, Equatable {
         case router, threshold
         case winRate = "win_rate"
         case routerVersion = "router_version"
+        case tenant
         case route
         case chosenModel = "chosen_model"
         case answeringModel = "answering_model"
@@ -60,7 +63,7 @@ public struct RoutingRecord: Codable, Sendable, Equatable {
     public init(id: String, timeMs: Int64, requestID: String, router: String, threshold: Double?, winRate: Double?, route: String,
                 chosenModel: String, answeringModel: String, fellBack: Bool, defaultRoute: Bool, embedMs: Double, scoreMs: Double,
                 upstreamFirstByteMs: Double, totalMs: Double, promptTokens: Int, completionTokens: Int, costUSD: Double,
-                strongCostUSD: Double, status: Int, stream: Bool, routerVersion: String? = nil) {
+                strongCostUSD: Double, status: Int, stream: Bool, routerVersion: String? = nil, tenant: String? = nil) {
         self.id = id
         self.timeMs = timeMs
         self.requestID = requestID
@@ -68,6 +71,7 @@ public struct RoutingRecord: Codable, Sendable, Equatable {
         self.threshold = threshold
         self.winRate = winRate
         self.routerVersion = routerVersion
+        self.tenant = tenant
         self.route = route
         self.chosenModel = chosenModel
         self.answeringModel = answeringModel

@@ -144,6 +144,27 @@ public struct Summary: Codable, Sendable, Equatable {
         }
     }
 
+    /// One tenant's traffic and cost.
+    public struct TenantGroup: Codable, Sendable, Equatable {
+        public var tenant: String
+        public var requests: Int
+        public var strongShare: Double
+        public var costUSD: Double
+
+        public init(tenant: String, requests: Int, strongShare: Double, costUSD: Double) {
+            self.tenant = tenant
+            self.requests = requests
+            self.strongShare = strongShare
+            self.costUSD = costUSD
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case tenant, requests
+            case strongShare = "strong_share"
+            case costUSD = "cost_usd"
+        }
+    }
+
     public var fromMs: Int64?
     public var toMs: Int64?
     public var total: Group
@@ -151,14 +172,17 @@ public struct Summary: Codable, Sendable, Equatable {
     public var series: [Point]
     /// Shadow battles and ratings per router version; empty when learning is off.
     public var judgements: [Judgements]
+    /// Per named tenant (client keys with names); empty without them.
+    public var byTenant: [TenantGroup]
 
-    public init(fromMs: Int64?, toMs: Int64?, total: Group, byRouter: [Group], series: [Point], judgements: [Judgements] = []) {
+    public init(fromMs: Int64?, toMs: Int64?, total: Group, byRouter: [Group], series: [Point], judgements: [Judgements] = [], byTenant: [TenantGroup] = []) {
         self.fromMs = fromMs
         self.toMs = toMs
         self.total = total
         self.byRouter = byRouter
         self.series = series
         self.judgements = judgements
+        self.byTenant = byTenant
     }
 
     enum CodingKeys: String, CodingKey {
@@ -167,5 +191,14 @@ public struct Summary: Codable, Sendable, Equatable {
         case total
         case byRouter = "by_router"
         case series, judgements
+        case byTenant = "by_tenant"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(fromMs: try container.decodeIfPresent(Int64.self, forKey: .fromMs), toMs: try container.decodeIfPresent(Int64.self, forKey: .toMs),
+                  total: try container.decode(Group.self, forKey: .total), byRouter: try container.decode([Group].self, forKey: .byRouter),
+                  series: try container.decode([Point].self, forKey: .series), judgements: try container.decodeIfPresent([Judgements].self, forKey: .judgements) ?? [],
+                  byTenant: try container.decodeIfPresent([TenantGroup].self, forKey: .byTenant) ?? [])
     }
 }

@@ -7,11 +7,14 @@ public struct CompletionRoute: Sendable, Equatable {
     /// The upstream whose answer (or error) is relayed; nil when none answered.
     public var answeringModel: String?
     public var fellBack: Bool
+    /// What a whole answer cost (`x-turnout-cost-usd`); nil for streams and failures.
+    public var costUSD: Double?
 
-    public init(requestID: String, decision: RouteDecision? = nil, answeringModel: String? = nil, fellBack: Bool = false) {
+    public init(requestID: String, decision: RouteDecision? = nil, answeringModel: String? = nil, fellBack: Bool = false, costUSD: Double? = nil) {
         self.requestID = requestID
         self.decision = decision
         self.answeringModel = answeringModel
         self.fellBack = fellBack
+        self.costUSD = costUSD
     }
 }

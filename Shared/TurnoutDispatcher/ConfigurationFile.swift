@@ -108,6 +108,7 @@ public enum ConfigurationFile {
         var maxRetryAfter: String?
         var requestTimeout: String?
         var apiKeysEnv: String?
+        var budgetUSDPerHour: Double?
         var breakerFailures: Int?
         var breakerCooldown: String?
 
@@ -118,6 +119,7 @@ public enum ConfigurationFile {
             case breakerFailures = "breaker_failures"
             case breakerCooldown = "breaker_cooldown"
             case apiKeysEnv = "api_keys_env"
+            case budgetUSDPerHour = "budget_usd_per_hour"
         }
     }
 
@@ -181,6 +183,7 @@ public enum ConfigurationFile {
             maxRetryAfter: try duration(file.maxRetryAfter, "max_retry_after", default: .seconds(10)),
             requestTimeout: try duration(file.requestTimeout, "request_timeout", default: .seconds(300)), apiKeys: keys)
         configuration.liveCalibration = routing.liveCalibration ?? true
+        configuration.budgetUSDPerHour = file.budgetUSDPerHour
         configuration.breakerFailures = file.breakerFailures ?? 5
         configuration.breakerCooldown = try duration(file.breakerCooldown, "breaker_cooldown", default: .seconds(10))
         var learning = LearningConfiguration()

@@ -18,6 +18,10 @@ public struct DispatchOutcome: Sendable {
     public var routedText: String?
     /// Who asked: the index of the client's key, nil without keys.
     public var client: Int?
+    /// The tenant of that key, by name.
+    public var tenant: String?
+    /// What the answer cost, once known (whole answers; a stream's is in its record).
+    public var costUSD: Double?
 
     /// A request that arrives now.
     public init(requestID: String) {
@@ -28,6 +32,6 @@ public struct DispatchOutcome: Sendable {
 
     /// What the client's response headers say of it.
     var route: CompletionRoute {
-        CompletionRoute(requestID: requestID, decision: decision, answeringModel: answeringModel.isEmpty ? nil : answeringModel, fellBack: fellBack)
+        CompletionRoute(requestID: requestID, decision: decision, answeringModel: answeringModel.isEmpty ? nil : answeringModel, fellBack: fellBack, costUSD: costUSD)
     }
 }

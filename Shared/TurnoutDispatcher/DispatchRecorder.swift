@@ -30,9 +30,13 @@ public final class DispatchRecorder: Sendable {
     private let models: [String: ModelSeries]
     /// Where answered requests are remembered for rating; nil without feedback.
     private let recent: RecentRequests?
+    /// Where each tenant's spend is added up; nil without client keys.
+    private let tenants: TenantGate?
 
-    public init(configuration: DispatcherConfiguration, shipper: RecordShipper<RoutingRecord>?, metrics: MetricsRegistry, recent: RecentRequests? = nil) {
+    public init(configuration: DispatcherConfiguration, shipper: RecordShipper<RoutingRecord>?, metrics: MetricsRegistry, recent: RecentRequests? = nil,
+                tenants: TenantGate? = nil) {
         self.configuration = configuration
+        self.tenants = tenants
         self.shipper = shipper
         self.recent = recent
         self.metrics = metrics
@@ -58,6 +62,12 @@ public final class DispatchRecorder: Sendable {
         metrics.counter("turnout_dispatcher_requests_total", help: "Chat completion requests by route and HTTP status.", labels: ["route": route, "status": String(status)])
     }
 
+    /// What the answering upstream's reported usage cost, at its configured prices.
+    func cost(of outcome: DispatchOutcome) -> Double {
+        let usage = outcome.usage ?? TokenUsage(promptTokens: 0, completionTokens: 0)
+        return configuration.upstream(outcome.answeringModel)?.cost(promptTokens: usage.promptTokens, completionTokens: usage.completionTokens) ?? 0
+    }
+
     /// Records a finished request; never waits on the collector.
     public func finish(_ outcome: DispatchOutcome) {
         let totalMs = RouteDecider.milliseconds(since: outcome.startNanos)
@@ -65,7 +75,8 @@ public final class DispatchRecorder: Sendable {
         let route = decision?.route ?? "none"
         let answering = outcome.answeringModel
         let usage = outcome.usage ?? TokenUsage(promptTokens: 0, completionTokens: 0)
-        let cost = configuration.upstream(answering)?.cost(promptTokens: usage.promptTokens, completionTokens: usage.completionTokens) ?? 0
+        let cost = cost(of: outcome)
+        tenants?.spent(cost, by: outcome.tenant)
         let strongCost = configuration.upstream(configuration.strong)?.cost(promptTokens: usage.promptTokens, completionTokens: usage.completionTokens) ?? 0
         (requests[route]?[outcome.status] ?? Self.requestCounter(metrics, route: route, status: outcome.status)).increment()
         requestSeconds.observe(totalMs / 1000)
@@ -89,6 +100,6 @@ public final class DispatchRecorder: Sendable {
             answeringModel: answering, fellBack: outcome.fellBack, defaultRoute: decision?.defaultRoute ?? false,
             embedMs: decision?.embedMs ?? 0, scoreMs: decision?.scoreMs ?? 0, upstreamFirstByteMs: outcome.firstByteMs, totalMs: totalMs,
             promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, costUSD: cost, strongCostUSD: strongCost,
-            status: outcome.status, stream: outcome.stream, routerVersion: decision?.routerVersion))
+            status: outcome.status, stream: outcome.stream, routerVersion: decision?.routerVersion, tenant: outcome.tenant))
     }
 }

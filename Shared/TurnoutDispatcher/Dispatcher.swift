@@ -14,9 +14,13 @@ public final class Dispatcher: Sendable {
     let recorder: DispatchRecorder
     /// Shadow judging and feedback; nil in a dispatcher that does neither.
     public let learning: DispatcherLearning?
+    /// Tenants' rate limits and budgets; nil without client keys.
+    public let tenants: TenantGate?
 
-    public init(configuration: DispatcherConfiguration, decider: RouteDecider, caller: UpstreamCaller, recorder: DispatchRecorder, learning: DispatcherLearning? = nil) {
+    public init(configuration: DispatcherConfiguration, decider: RouteDecider, caller: UpstreamCaller, recorder: DispatchRecorder, learning: DispatcherLearning? = nil,
+                tenants: TenantGate? = nil) {
         self.configuration = configuration
+        self.tenants = tenants
         self.decider = decider
         self.caller = caller
         self.recorder = recorder
@@ -29,6 +33,11 @@ public final class Dispatcher: Sendable {
         var outcome = DispatchOutcome(requestID: requestID)
         outcome.client = client
         outcome.stream = request.stream
+        let tenant = configuration.tenant(forClient: client)
+        outcome.tenant = tenant?.name
+        if let tenant, let refusal = tenants?.admit(tenant) {
+            return fail(refusal.error(tenant: tenant.name), &outcome)
+        }
         let decision: RouteDecision
         do throws(OpenAIError) {
             decision = try await decider.decide(try decider.selection(for: request.model), text: request.routingText)
@@ -106,6 +115,7 @@ public final class Dispatcher: Sendable {
         }
         outcome.status = reply.head.status
         outcome.usage = TokenUsage.parse(members["usage"])
+        outcome.costUSD = recorder.cost(of: outcome)
         recorder.finish(outcome)
         ticket?.complete(with: ChatAnswer.content(of: members))
         return CompletionResult(answer: .completion(members.replacing([("model", JSONObjectMembers.string(reply.upstream.name))])), route: outcome.route)

@@ -28,8 +28,14 @@ public struct DispatcherConfiguration: Sendable, Equatable {
     public var maxRetryAfter: Duration
     /// The whole request, routing and every upstream attempt included.
     public var requestTimeout: Duration
-    /// Bearer keys clients must present; empty disables authentication.
+    /// Bearer keys clients must present; empty disables authentication. Until
+    /// `resolveTenants()`, entries as given (`KEY`, `NAME:KEY rpm=N budget_usd=N`).
     public var apiKeys: [String]
+    /// The tenant of each key, in the same order.
+    public var tenants: [Tenant] = []
+    /// Spend of all requests an hour, in US dollars, above which share targets are lowered
+    /// (never raised); nil: no such budget.
+    public var budgetUSDPerHour: Double?
     /// Consecutive failures that open an upstream's circuit breaker, and how long it stays open.
     public var breakerFailures = 5
     public var breakerCooldown: Duration = .seconds(10)
@@ -50,6 +56,20 @@ public struct DispatcherConfiguration: Sendable, Equatable {
         self.maxRetryAfter = maxRetryAfter
         self.requestTimeout = requestTimeout
         self.apiKeys = apiKeys
+    }
+
+    /// Splits the key entries into keys and their tenants (`Tenant.parse`); once.
+    public mutating func resolveTenants() throws(ConfigurationError) {
+        guard tenants.isEmpty, !apiKeys.isEmpty else { return }
+        let parsed = try Tenant.parse(apiKeys)
+        apiKeys = parsed.map(\.key)
+        tenants = parsed.map(\.tenant)
+    }
+
+    /// The tenant of the client that presented key `index`; nil without keys.
+    public func tenant(forClient index: Int?) -> Tenant? {
+        guard let index else { return nil }
+        return index < tenants.count ? tenants[index] : Tenant(name: "client-\(index + 1)")
     }
 
     public func upstream(_ name: String) -> UpstreamConfiguration? {
@@ -78,6 +98,7 @@ public struct DispatcherConfiguration: Sendable, Equatable {
         guard strong != weak else { throw .invalid("the strong and weak models must differ (both are \"\(strong)\")") }
         if let threshold = defaultThreshold, !(0...1).contains(threshold) { throw .invalid("default_threshold must be between 0 and 1") }
         guard (0...1).contains(defaultStrongFraction) else { throw .invalid("default_strong_fraction must be between 0 and 1") }
+        if let budget = budgetUSDPerHour, !(budget > 0 && budget.isFinite) { throw .invalid("budget_usd_per_hour must be above 0") }
         guard breakerFailures >= 1, breakerCooldown > .zero else { throw .invalid("breaker_failures must be at least 1 and breaker_cooldown positive") }
         try learning.validate(upstreams: Set(upstreams.map(\.name)))
         return self

@@ -198,6 +198,7 @@ extension CompletionRoute {
         if let threshold = decision.threshold { headers.append(("x-turnout-threshold", String(format: "%.6f", threshold))) }
         if fellBack { headers.append(("x-turnout-fallback", "true")) }
         if decision.defaultRoute { headers.append(("x-turnout-default-route", "true")) }
+        if let costUSD { headers.append(("x-turnout-cost-usd", String(format: "%.8f", costUSD))) }
         return headers
     }
 }

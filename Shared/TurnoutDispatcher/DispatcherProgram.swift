@@ -28,9 +28,11 @@ public enum DispatcherProgram {
             OptionSpec("weak-price", env: "TURNOUT_WEAK_PRICE", default: "0.24,0.24", value: "IN,OUT", help: "Weak upstream's US dollars per million input and output tokens"),
             OptionSpec("default-strong-fraction", env: "TURNOUT_DEFAULT_STRONG_FRACTION", default: "0.3", value: "F", help: "Share of strong calls router-<name> aims at (the artifact's calibrated threshold; without --config)"),
             OptionSpec("unavailable-route", env: "TURNOUT_UNAVAILABLE_ROUTE", default: "strong", value: "strong|weak", help: "Route taken when the embedder or scorer cannot answer (without --config)"),
-            OptionSpec("api-keys", env: "TURNOUT_DISPATCHER_API_KEYS", default: "", value: "KEY,...", help: "Bearer keys clients must send (added to the config's); empty with none configured: no authentication"),
+            OptionSpec("api-keys", env: "TURNOUT_DISPATCHER_API_KEYS", default: "", value: "KEY,...", help: "Bearer keys clients must send, KEY or NAME:KEY (added to the config's); empty with none configured: no authentication"),
             OptionSpec("api-keys-file", env: "TURNOUT_DISPATCHER_API_KEYS_FILE", default: "", value: "FILE",
-                       help: "More client keys, one per line or comma-separated ('#' starts a comment): a mounted secret such as /run/secrets/turnout_api_keys"),
+                       help: "More client keys, one per line or comma-separated ('#' starts a comment), each KEY or NAME:KEY [rpm=N] [budget_usd=N]: a mounted secret such as /run/secrets/turnout_api_keys"),
+            OptionSpec("budget-usd-per-hour", env: "TURNOUT_BUDGET_USD_PER_HOUR", default: "", value: "USD",
+                       help: "Lower share targets while the last hour's spend, over every dispatcher, is above this (over the config's budget_usd_per_hour)"),
             .flag("allow-unauthenticated", env: "TURNOUT_DISPATCHER_ALLOW_UNAUTHENTICATED",
                   help: "Serve without client keys on an address other machines can reach; without it the dispatcher refuses to start"),
             OptionSpec("live-calibration", env: "TURNOUT_LIVE_CALIBRATION", default: "", value: "true|false",
@@ -93,6 +95,11 @@ public enum DispatcherProgram {
             configuration.learning.shadow.fraction = fraction
         }
         if let judge = options.string("shadow-judge"), !judge.isEmpty { configuration.learning.shadow.judge = judge }
+        if let text = options.string("budget-usd-per-hour"), !text.isEmpty {
+            guard let budget = Double(text) else { throw .invalid("--budget-usd-per-hour must be a number, got \"\(text)\"") }
+            configuration.budgetUSDPerHour = budget
+        }
+        try configuration.resolveTenants()
         if let text = options.string("shadow-budget-usd-per-hour"), !text.isEmpty {
             guard let budget = Double(text) else { throw .invalid("--shadow-budget-usd-per-hour must be a number, got \"\(text)\"") }
             configuration.learning.shadow.budgetUSDPerHour = budget
@@ -136,9 +143,15 @@ public enum DispatcherProgram {
         let redactor = try Redactor(patterns: learning.redactions, maxBytes: learning.maxStoredPromptBytes)
         let recent = RecentRequests(capacity: learning.feedback.capacity, maxAge: learning.feedback.maxAge)
         let http = HTTPClient()
+        let tenants = configuration.apiKeys.isEmpty && configuration.budgetUSDPerHour == nil ? nil
+            : TenantGate(tenants: configuration.tenants, hourlyBudgetUSD: configuration.budgetUSDPerHour, collector: collector, metrics: context.metrics)
         let calibrator = configuration.liveCalibration ? LiveCalibrator(collector: collector, metrics: context.metrics) : nil
+        var shareScale: (@Sendable () -> Double)?
+        if configuration.budgetUSDPerHour != nil, let gate = tenants {
+            shareScale = { gate.shareScale }
+        }
         let decider = RouteDecider(configuration: configuration, embedder: EmbedderClient(embedder), scorer: ScorerClient(scorer), calibrator: calibrator,
-                                   metrics: context.metrics, logger: logger)
+                                   shareScale: shareScale, metrics: context.metrics, logger: logger)
         let caller = UpstreamCaller(upstreams: configuration.upstreams, client: http, maxRetryAfter: configuration.maxRetryAfter, environment: environment,
                                     breakerThreshold: configuration.breakerFailures, breakerCooldown: configuration.breakerCooldown, metrics: context.metrics, logger: logger)
         // Learning calls have an HTTP client (a curl thread) of their own, apart from the clients'.
@@ -149,8 +162,9 @@ public enum DispatcherProgram {
         }
         let feedback = FeedbackReceiver(recent: recent, redactor: redactor, dispatcher: configuration, ratings: ratings, battles: battles, metrics: context.metrics)
         let dispatcher = Dispatcher(configuration: configuration, decider: decider, caller: caller,
-                                    recorder: DispatchRecorder(configuration: configuration, shipper: routingRecords, metrics: context.metrics, recent: recent),
-                                    learning: DispatcherLearning(shadow: shadow, feedback: feedback, recent: recent, redactor: redactor, storePrompts: learning.feedback.storePrompts))
+                                    recorder: DispatchRecorder(configuration: configuration, shipper: routingRecords, metrics: context.metrics, recent: recent, tenants: tenants),
+                                    learning: DispatcherLearning(shadow: shadow, feedback: feedback, recent: recent, redactor: redactor, storePrompts: learning.feedback.storePrompts),
+                                    tenants: tenants)
         let frontEnd = DispatcherFrontEnd(dispatcher: dispatcher) {
             await readiness(embedder: embedder, scorer: scorer, decider: decider)
         }
@@ -171,6 +185,15 @@ public enum DispatcherProgram {
                 try? await Task.sleep(for: .seconds(5))
             }
         }
+        // The month's spend per tenant and the last hour's, pooled over every dispatcher.
+        let spending = tenants.map { tenants in
+            Task.detached {
+                while !Task.isCancelled {
+                    await tenants.refresh()
+                    try? await Task.sleep(for: .seconds(10))
+                }
+            }
+        }
         // The win rates pooled over every dispatcher, for live calibration.
         let pooling = calibrator.map { calibrator in
             Task.detached {
@@ -183,6 +206,7 @@ public enum DispatcherProgram {
         return ServiceRunner.Service(registry: registry, http: server, stop: {
             refresher.cancel()
             pooling?.cancel()
+            spending?.cancel()
             await shadow?.shutdown()
             learningHTTP?.shutdown()
             await routingRecords?.shutdown()

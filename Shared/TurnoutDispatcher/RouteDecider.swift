@@ -16,6 +16,8 @@ public final class RouteDecider: Sendable {
     private let scorer: ScorerClient
     /// Live thresholds for share targets; nil when live calibration is off.
     public let calibrator: LiveCalibrator?
+    /// What share targets are multiplied by to keep the hourly budget; nil without one.
+    private let shareScale: (@Sendable () -> Double)?
     private let logger: Logger
     private let defaultRoutes: Counter
     private let noTextRoutes: Counter
@@ -26,7 +28,8 @@ public final class RouteDecider: Sendable {
     private let routers = Mutex<Set<String>>([])
 
     public init(configuration: DispatcherConfiguration, embedder: EmbedderClient, scorer: ScorerClient, calibrator: LiveCalibrator? = nil,
-                metrics: MetricsRegistry, logger: Logger) {
+                shareScale: (@Sendable () -> Double)? = nil, metrics: MetricsRegistry, logger: Logger) {
+        self.shareScale = shareScale
         self.configuration = configuration
         self.embedder = embedder
         self.scorer = scorer
@@ -82,8 +85,11 @@ public final class RouteDecider: Sendable {
             router = name
             strongShare = share
         }
-        // A share target, given or by default, is held on live traffic (LiveCalibrator).
-        let liveTarget = threshold == nil && calibrator != nil ? strongShare : nil
+        // A share target, given or by default, is held on live traffic (LiveCalibrator), and
+        // lowered, never raised, while the hourly budget is exceeded.
+        let asked = strongShare
+        if threshold == nil, let scale = shareScale?(), scale < 1 { strongShare = asked * scale }
+        let liveTarget = threshold == nil && calibrator != nil ? asked : nil
         if let liveTarget, let live = calibrator?.threshold(router: router, target: liveTarget) { threshold = live }
         guard let whole = text, !whole.isEmpty else {
             // Images alone: nothing to route on. Not an outage, so not a default route.
@@ -121,7 +127,7 @@ public final class RouteDecider: Sendable {
         scoreSeconds.observe(scoreMs / 1000)
         let strong = score.route == "strong"
         if let liveTarget, !score.routerVersion.isEmpty {
-            calibrator?.observe(router: router, target: liveTarget, winRate: score.winRate, strong: strong, version: score.routerVersion, threshold: score.threshold)
+            calibrator?.observe(router: router, target: liveTarget, effective: strongShare, winRate: score.winRate, strong: strong, version: score.routerVersion, threshold: score.threshold)
         }
         return RouteDecision(router: router, threshold: score.threshold, winRate: score.winRate, route: strong ? "strong" : "weak",
                              model: strong ? configuration.strong : configuration.weak, defaultRoute: false, routerVersion: score.routerVersion,

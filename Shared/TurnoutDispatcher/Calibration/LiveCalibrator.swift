@@ -50,8 +50,9 @@ public final class LiveCalibrator: Sendable {
         return entries.withLock { $0[Self.key(router, target)]?.controller.threshold }
     }
 
-    /// Records a scored request routed at `target`.
-    public func observe(router: String, target: Double, winRate: Double, strong: Bool, version: String, threshold: Double) {
+    /// Records a scored request asked at `target` and held at `effective` (lower while the
+    /// hourly budget is exceeded; by default the same).
+    public func observe(router: String, target: Double, effective: Double? = nil, winRate: Double, strong: Bool, version: String, threshold: Double) {
         guard Self.holds(target) else { return }
         let key = Self.key(router, target)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
@@ -66,6 +67,7 @@ public final class LiveCalibrator: Sendable {
                     thresholdGauge: metrics.gauge("turnout_dispatcher_calibration_threshold", help: "The live threshold on the win rate.", labels: labels))
             }
             guard var entry = entries[key] else { return }
+            entry.controller.retarget(effective ?? Double(key.target) / 1000)
             entry.controller.observe(winRate: winRate, strong: strong, version: version, threshold: threshold, nowMs: now)
             entry.targetGauge.set(entry.controller.target)
             entry.realisedGauge.set(entry.controller.realisedShare ?? 0)

@@ -32,7 +32,8 @@ public struct ShareController: Sendable {
         public init() {}
     }
 
-    public let target: Double
+    /// The share held; lowered below what was asked while an hourly budget is exceeded.
+    public private(set) var target: Double
     public let settings: Settings
     /// The artifact version the state belongs to.
     public private(set) var version: String?
@@ -76,6 +77,11 @@ public struct ShareController: Sendable {
             sinceUpdate = 0
             update(nowMs: nowMs)
         }
+    }
+
+    /// Holds another share from now on (the budget lowering or restoring it).
+    public mutating func retarget(_ share: Double) {
+        target = min(1, max(0, share))
     }
 
     /// Takes the pooled win rates of this controller's artifact version.
