@@ -42,6 +42,7 @@ public final class TenantGate: Sendable {
     private let clock: @Sendable () -> Date
     private let refusals: [String: [String: Counter]]
     private let spend: [String: Counter]
+    private let requests: [String: Counter]
     private let hourlyBudget: Double?
     /// This dispatcher's own spend over the last hour, when the collector cannot say.
     private let window: SpendWindow
@@ -57,15 +58,18 @@ public final class TenantGate: Sendable {
         scaleGauge.set(1)
         var refusals: [String: [String: Counter]] = [:]
         var spend: [String: Counter] = [:]
+        var requests: [String: Counter] = [:]
         for tenant in tenants {
             for reason in ["rate_limit", "budget"] {
                 refusals[tenant.name, default: [:]][reason] = metrics.counter("turnout_dispatcher_tenant_refusals_total", help: "Requests refused for a tenant's rate limit or budget.",
                                                                               labels: ["tenant": tenant.name, "reason": reason])
             }
+            requests[tenant.name] = metrics.counter("turnout_dispatcher_tenant_requests_total", help: "A tenant's chat completions, refused ones included.", labels: ["tenant": tenant.name])
             spend[tenant.name] = metrics.counter("turnout_dispatcher_tenant_cost_usd_total", help: "What a tenant's requests cost, in US dollars.", labels: ["tenant": tenant.name])
         }
         self.refusals = refusals
         self.spend = spend
+        self.requests = requests
     }
 
     static func month(of date: Date) -> String {
@@ -110,8 +114,9 @@ public final class TenantGate: Sendable {
         return refusal
     }
 
-    /// Adds what a finished request cost, to its tenant's spend if it has one.
+    /// Counts a finished request and adds what it cost, to its tenant's spend if it has one.
     public func spent(_ usd: Double, by tenant: String?) {
+        if let tenant { requests[tenant]?.increment() }
         guard usd > 0 else { return }
         window.record(usd)
         guard let tenant else { return }
