@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the deployment files without a Docker engine or a cluster (docs/deployment.md, "Validation"):
 #   1. docker-compose.yml with docker-compose's own `config -q`: schema, interpolation, references;
-#   2. deploy/prometheus.yml with promtool, when it is installed (scripts/setup.sh installs it);
+#   2. deploy/prometheus.yml and the alerting rules deploy/alerts.yml with promtool (scripts/setup.sh
+#      installs it), and the rules' unit tests, Tests/Deploy/alerts_test.yml;
 #   3. every resource deploy/k8s/kustomization.yaml lists, against the Kubernetes JSON schemas
 #      of each version in K8S_VERSIONS (kubernetes-validate --strict: unknown fields fail too);
 #   4. Tests/Deploy/check_deploy.py: executables, COPY paths, ports and variables against
@@ -29,11 +30,14 @@ run() {
 step "docker-compose config (docker-compose.yml)"
 run "docker-compose config" "$venv/bin/docker-compose" --project-directory . -f docker-compose.yml config -q
 
-step "promtool check config (deploy/prometheus.yml)"
+step "promtool (deploy/prometheus.yml, deploy/alerts.yml, Tests/Deploy/alerts_test.yml)"
 if command -v promtool >/dev/null 2>&1; then
-  run "promtool check config" promtool check config --syntax-only deploy/prometheus.yml
+  run "promtool check config" promtool check config deploy/prometheus.yml
+  run "promtool check rules" promtool check rules deploy/alerts.yml
+  run "promtool test rules" promtool test rules Tests/Deploy/alerts_test.yml
 else
-  echo "    skipped: promtool is not installed" >&2
+  failed+=("promtool")
+  echo "    FAILED: promtool is not installed; run scripts/setup.sh" >&2
 fi
 
 step "kubernetes-validate --strict (deploy/k8s, Kubernetes $k8s_versions)"

@@ -168,7 +168,7 @@ public enum ConfigurationFile {
         var unavailable = DispatcherConfiguration.Route.strong
         if let text = routing.unavailableRoute {
             guard let route = DispatcherConfiguration.Route(rawValue: try expand(text)) else {
-                throw .invalid("dispatcher config \(source): routing.unavailable_route must be strong or weak, got \"\(text)\"")
+                throw .invalid("dispatcher config \(source): routing.unavailable_route must be strong, weak or split, got \"\(text)\"")
             }
             unavailable = route
         }

@@ -110,9 +110,6 @@ public final class Dispatcher: Sendable {
             // The request's own fault (4xx): the upstream's OpenAI-shaped error goes back to the client.
             return fail(OpenAIError(relaying: members, status: reply.head.status, upstream: reply.upstream.name), &outcome)
         }
-        guard members["choices"] != nil else {
-            return fail(.upstream(502, "upstream \(reply.upstream.name) answered without choices; not a chat completion"), &outcome)
-        }
         outcome.status = reply.head.status
         outcome.usage = TokenUsage.parse(members["usage"])
         outcome.costUSD = recorder.cost(of: outcome)

@@ -3,8 +3,12 @@ import TurnoutRuntime
 
 /// Everything the dispatcher needs to know besides its listening addresses.
 public struct DispatcherConfiguration: Sendable, Equatable {
+    /// Where a routed request goes when it cannot be scored.
     public enum Route: String, Sendable, Equatable {
         case strong, weak
+        /// Strong at random with the request's target share of strong calls: the cost and the
+        /// quality stay where they were meant to be, only the choice of which request is blind.
+        case split
     }
 
     public var upstreams: [UpstreamConfiguration]

@@ -27,7 +27,7 @@ public enum DispatcherProgram {
             OptionSpec("weak-api-key-env", env: "TURNOUT_WEAK_API_KEY_ENV", default: "OPENAI_API_KEY", value: "VAR", help: "Environment variable holding the weak upstream's key"),
             OptionSpec("weak-price", env: "TURNOUT_WEAK_PRICE", default: "0.24,0.24", value: "IN,OUT", help: "Weak upstream's US dollars per million input and output tokens"),
             OptionSpec("default-strong-fraction", env: "TURNOUT_DEFAULT_STRONG_FRACTION", default: "0.3", value: "F", help: "Share of strong calls router-<name> aims at (the artifact's calibrated threshold; without --config)"),
-            OptionSpec("unavailable-route", env: "TURNOUT_UNAVAILABLE_ROUTE", default: "strong", value: "strong|weak", help: "Route taken when the embedder or scorer cannot answer (without --config)"),
+            OptionSpec("unavailable-route", env: "TURNOUT_UNAVAILABLE_ROUTE", default: "strong", value: "strong|weak|split", help: "Route taken when the embedder or scorer cannot answer; split: strong at random with the target share (without --config)"),
             OptionSpec("api-keys", env: "TURNOUT_DISPATCHER_API_KEYS", default: "", value: "KEY,...", help: "Bearer keys clients must send, KEY or NAME:KEY (added to the config's); empty with none configured: no authentication"),
             OptionSpec("api-keys-file", env: "TURNOUT_DISPATCHER_API_KEYS_FILE", default: "", value: "FILE",
                        help: "More client keys, one per line or comma-separated ('#' starts a comment), each KEY or NAME:KEY [rpm=N] [budget_usd=N]: a mounted secret such as /run/secrets/turnout_api_keys"),
@@ -75,7 +75,7 @@ public enum DispatcherProgram {
             let weak = try upstream("weak")
             let fraction = try options.double("default-strong-fraction")
             guard let unavailable = DispatcherConfiguration.Route(rawValue: options.string("unavailable-route") ?? "") else {
-                throw .invalid("--unavailable-route must be strong or weak")
+                throw .invalid("--unavailable-route must be strong, weak or split")
             }
             configuration = try DispatcherConfiguration(upstreams: [strong, weak], strong: strong.name, weak: weak.name,
                                                         defaultStrongFraction: fraction, unavailableRoute: unavailable).validated()

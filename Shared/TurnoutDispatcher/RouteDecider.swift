@@ -90,15 +90,17 @@ public final class RouteDecider: Sendable {
         let asked = strongShare
         if threshold == nil, let scale = shareScale?(), scale < 1 { strongShare = asked * scale }
         let liveTarget = threshold == nil && calibrator != nil ? asked : nil
+        let explicitThreshold = threshold != nil
         if let liveTarget, let live = calibrator?.threshold(router: router, target: liveTarget) { threshold = live }
         guard let whole = text, !whole.isEmpty else {
             // Images alone: nothing to route on. Not an outage, so not a default route.
             noTextRoutes.increment()
-            let strong = configuration.unavailableRoute == .strong
+            let strong = Self.unavailableGoesStrong(configuration.unavailableRoute, share: explicitThreshold ? 0.5 : strongShare)
             return RouteDecision(router: router, threshold: threshold, winRate: nil, route: strong ? "strong" : "weak",
                                  model: strong ? configuration.strong : configuration.weak, defaultRoute: false, embedMs: 0, scoreMs: 0)
         }
         let (text, truncated) = RoutedText.cut(whole)
+        let splitShare = explicitThreshold ? 0.5 : strongShare
         if truncated { truncatedTexts.increment() }
         let deadline = Deadline.after(configuration.routingTimeout)
         let embedStart = DispatchTime.now().uptimeNanoseconds
@@ -106,7 +108,7 @@ public final class RouteDecider: Sendable {
         do throws(RPCError) {
             vector = try await embedder.vector(for: text, deadline: deadline)
         } catch {
-            return fallbackDecision(router: router, threshold: threshold, reason: "embedder: \(error.description)", embedMs: Self.milliseconds(since: embedStart))
+            return fallbackDecision(router: router, threshold: threshold, share: splitShare, reason: "embedder: \(error.description)", embedMs: Self.milliseconds(since: embedStart))
         }
         let embedMs = Self.milliseconds(since: embedStart)
         embedSeconds.observe(embedMs / 1000)
@@ -120,7 +122,7 @@ public final class RouteDecider: Sendable {
             if error.code == .notFound {
                 throw .modelNotFound("The model \"router-\(router)\" does not exist: unknown router \"\(router)\": \(error.message)")
             }
-            return fallbackDecision(router: router, threshold: threshold, reason: "scorer: \(error.description)", embedMs: embedMs,
+            return fallbackDecision(router: router, threshold: threshold, share: splitShare, reason: "scorer: \(error.description)", embedMs: embedMs,
                                     scoreMs: Self.milliseconds(since: scoreStart))
         }
         let scoreMs = Self.milliseconds(since: scoreStart)
@@ -134,12 +136,21 @@ public final class RouteDecider: Sendable {
                              embedMs: embedMs, scoreMs: scoreMs)
     }
 
-    private func fallbackDecision(router: String, threshold: Double?, reason: String, embedMs: Double, scoreMs: Double = 0) -> RouteDecision {
+    private func fallbackDecision(router: String, threshold: Double?, share: Double, reason: String, embedMs: Double, scoreMs: Double = 0) -> RouteDecision {
         defaultRoutes.increment()
         logger.warning("routing unavailable; taking the default route", ["router": .string(router), "route": .string(configuration.unavailableRoute.rawValue), "error": .string(reason)])
-        let strong = configuration.unavailableRoute == .strong
+        let strong = Self.unavailableGoesStrong(configuration.unavailableRoute, share: share)
         return RouteDecision(router: router, threshold: threshold, winRate: nil, route: strong ? "strong" : "weak",
                              model: strong ? configuration.strong : configuration.weak, defaultRoute: true, embedMs: embedMs, scoreMs: scoreMs)
+    }
+
+    /// `split` draws: strong with the target share, or, for a threshold given outright, half the time.
+    static func unavailableGoesStrong(_ route: DispatcherConfiguration.Route, share: Double) -> Bool {
+        switch route {
+        case .strong: true
+        case .weak: false
+        case .split: Double.random(in: 0..<1) < share
+        }
     }
 
     static func milliseconds(since start: UInt64) -> Double {

@@ -187,6 +187,38 @@ public final class LocalStack: @unchecked Sendable {
         throw .notReady(service: name, detail: last)
     }
 
+    /// Watches the services until the task is cancelled: one that exits is started again, after
+    /// a backoff that doubles with each quick death (1 s, 2 s, 4 s, ... at most 30 s) and
+    /// resets once it has run for a minute; `stack.json` is rewritten with its new pid.
+    /// `report` hears of each death and restart, for the operator.
+    public func supervise(report: @Sendable (String) -> Void) async {
+        var backoff: [String: Duration] = [:]
+        var startedAt: [String: ContinuousClock.Instant] = [:]
+        let now = ContinuousClock.now
+        for (name, _) in processes { startedAt[name] = now }
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(500))
+            for (name, process) in processes {
+                guard !Task.isCancelled, let status = process.exitStatusIfExited() else { continue }
+                let ranFor = startedAt[name].map { ContinuousClock.now - $0 } ?? .zero
+                let wait = ranFor >= .seconds(60) ? .seconds(1) : min(.seconds(30), (backoff[name] ?? .milliseconds(500)) * 2)
+                backoff[name] = wait
+                report("\(name) exited with status \(status) after \(ranFor.seconds.rounded()) s; restarting in \(wait.seconds) s (log: logs/\(name).log)")
+                logger.warning("service exited; restarting", ["service": .string(name), "status": .int(Int(status)), "backoff_ms": .int(wait.milliseconds)])
+                try? await Task.sleep(for: wait)
+                guard !Task.isCancelled else { return }
+                do throws(Failure) {
+                    try await launch(name)
+                    startedAt[name] = ContinuousClock.now
+                    report("\(name) restarted (pid \(self.process(name)?.pid ?? 0))")
+                } catch {
+                    report("\(name) did not restart: \(error); trying again")
+                    startedAt[name] = ContinuousClock.now
+                }
+            }
+        }
+    }
+
     /// The running process of a service, e.g. `scorer-1`.
     public func process(_ name: String) -> ManagedProcess? {
         processes.first { $0.name == name }?.process

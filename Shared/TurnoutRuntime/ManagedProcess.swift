@@ -84,8 +84,12 @@ public final class ManagedProcess: Sendable {
         }
         pid = child
         let readFD = fds[0]
-        let log = logFile.flatMap { try? FileHandle(forWritingTo: $0) }
-        _ = try? log?.seekToEnd()
+        // O_APPEND, as the child's stdout has: both write at the end of the file, so neither
+        // overwrites the other's lines (a handle that seeks once writes at its own offset).
+        let log: FileHandle? = logFile.flatMap { url in
+            let fd = open(url.path, O_WRONLY | O_APPEND | O_CLOEXEC)
+            return fd >= 0 ? FileHandle(fileDescriptor: fd, closeOnDealloc: true) : nil
+        }
         let thread = Thread { [self] in readLines(from: readFD, log: log) }
         thread.start()
     }

@@ -42,7 +42,7 @@ import TurnoutWire
         (#"{"upstreams": [{"name": "a", "base_url": "http://a"}], "routing": {"strong": "a"}}"#, "weak"),
         (#"{"upstreams": [{"name": "a", "base_url": "http://a"}, {"name": "a", "base_url": "http://b"}], "routing": {"strong": "a", "weak": "a"}}"#, "twice"),
         (#"{"upstreams": [{"name": "a", "base_url": "http://a"}, {"name": "b", "base_url": "http://b", "timeout": "soon"}], "routing": {"strong": "a", "weak": "b"}}"#, "not a duration"),
-        (#"{"upstreams": [{"name": "a", "base_url": "http://a"}, {"name": "b", "base_url": "http://b"}], "routing": {"strong": "a", "weak": "b", "unavailable_route": "left"}}"#, "strong or weak"),
+        (#"{"upstreams": [{"name": "a", "base_url": "http://a"}, {"name": "b", "base_url": "http://b"}], "routing": {"strong": "a", "weak": "b", "unavailable_route": "left"}}"#, "strong, weak or split"),
         (#"{"upstreams": [{"name": "a", "base_url": "http://a", "input_price_per_million": -1}, {"name": "b", "base_url": "http://b"}], "routing": {"strong": "a", "weak": "b"}}"#, "negative"),
         (#"{"upstreams": [{"name": "a", "base_url": "${NOPE}"}, {"name": "b", "base_url": "http://b"}], "routing": {"strong": "a", "weak": "b"}}"#, "NOPE is not set"),
         (#"{"upstreams": [{"name": "a", "base_url": "${NOPE"}, {"name": "b", "base_url": "http://b"}], "routing": {"strong": "a", "weak": "b"}}"#, "unterminated"),

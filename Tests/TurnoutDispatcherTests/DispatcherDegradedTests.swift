@@ -30,6 +30,23 @@ import TurnoutWire
         }
     }
 
+    /// `unavailable_route: split` keeps the share of strong calls at the target while no
+    /// scorer answers: which requests go strong is blind, how many is not.
+    @Test func aSplitDefaultRouteKeepsTheTargetShare() async throws {
+        let deadScorer = "127.0.0.1:\(try LoopbackSocket.freePort())"
+        let stack = try await DispatcherStack.start(scorerTarget: deadScorer, withCollector: false, unavailableRoute: "split")
+        defer { stack.stop() }
+        for (model, share) in [("router-mf@20%", 0.2), ("router-mf-0.3", 0.5)] {
+            var strong = 0
+            for index in 0..<200 {
+                let response = try await stack.send("POST", "/v1/route", json: #"{"model":"\#(model)","prompt":"question \#(index)"}"#)
+                #expect(response.status == 200 && response.json["default_route"] as? Bool == true, "\(response.text)")
+                if response.json["route"] as? String == "strong" { strong += 1 }
+            }
+            #expect(abs(Double(strong) / 200 - share) < 0.1, "\(model): \(strong) of 200 strong")
+        }
+    }
+
     @Test func servesCompleteAndRouteOnTheWire() async throws {
         let stack = try await DispatcherStack.start(withCollector: false)
         defer { stack.stop() }

@@ -180,15 +180,27 @@ import TurnoutTestSupport
         }
     }
 
-    @Test func waitsOutRetryAfterWithinTheDeadline() async throws {
+    /// A 429 with Retry-After marks the upstream limited: a pass-through request gets the 429
+    /// at once, and so does every one until the mark passes, without the upstream being
+    /// called; a routed one goes to the other model at once.
+    @Test func aRateLimitIsRememberedNotWaitedOut() async throws {
         let stack = try await stack
         let before = try stack.weak.requestCount("/v1/chat/completions")
-        try stack.weak.set(mode: "rate429", count: 1, retryAfter: 1)
+        try stack.weak.set(mode: "rate429", count: 1, retryAfter: 2)
         let started = ContinuousClock.now
-        let response = try await stack.send("POST", "/v1/chat/completions", json: DispatcherStack.chat(DispatcherStack.weakName, "hi"))
-        #expect(response.status == 200)
-        #expect(ContinuousClock.now - started >= .milliseconds(950))
-        #expect(try stack.weak.requestCount("/v1/chat/completions") == before + 2)
+        let first = try await stack.send("POST", "/v1/chat/completions", json: DispatcherStack.chat(DispatcherStack.weakName, "hi"))
+        #expect(first.status == 429 && first.head.header("retry-after") == "2", "\(first.text)")
+        #expect((first.json["error"] as? [String: Any])?["type"] as? String == "rate_limit_error")
+        let again = try await stack.send("POST", "/v1/chat/completions", json: DispatcherStack.chat(DispatcherStack.weakName, "hi"))
+        #expect(again.status == 429 && ["1", "2"].contains(again.head.header("retry-after") ?? ""), "what remains of it: \(again.head.headers)")
+        let routed = try await stack.send("POST", "/v1/chat/completions", json: DispatcherStack.chat("router-mf-1", "hi"))
+        #expect(routed.status == 200 && routed.head.header("x-turnout-model") == DispatcherStack.strongName && routed.head.header("x-turnout-fallback") == "true",
+                "weak chosen, strong answered: \(routed.head.headers)")
+        #expect(ContinuousClock.now - started < .milliseconds(1500), "nothing waited")
+        #expect(try stack.weak.requestCount("/v1/chat/completions") == before + 1, "the limited upstream was called once")
+        try await Task.sleep(until: started + .milliseconds(2100))
+        let later = try await stack.send("POST", "/v1/chat/completions", json: DispatcherStack.chat(DispatcherStack.weakName, "hi"))
+        #expect(later.status == 200, "the mark has passed")
     }
 
     @Test func passesOnA429WhoseRetryAfterIsTooLong() async throws {
@@ -197,9 +209,30 @@ import TurnoutTestSupport
         let started = ContinuousClock.now
         let response = try await stack.send("POST", "/v1/chat/completions", json: DispatcherStack.chat(DispatcherStack.weakName, "hi"))
         #expect(response.status == 429)
-        #expect(response.head.header("retry-after") == "60")
+        #expect(response.head.header("retry-after") == "60", "the upstream's own Retry-After, passed on")
         #expect((response.json["error"] as? [String: Any])?["type"] as? String == "rate_limit_error")
-        #expect(ContinuousClock.now - started < .seconds(3))
+        #expect(ContinuousClock.now - started < .seconds(2))
+        // Remembered for max_retry_after (3 s here), not a minute.
+        try await Task.sleep(until: started + .milliseconds(3100))
+        #expect(try await stack.send("POST", "/v1/chat/completions", json: DispatcherStack.chat(DispatcherStack.weakName, "hi")).status == 200)
+    }
+
+    /// A 200 that is not a chat completion: a routed request falls back, a pass-through one is a 502.
+    @Test func aGarbage200FallsBackWhenRouted() async throws {
+        let stack = try await stack
+        try stack.weak.set(mode: "garbage", count: 1)
+        let routed = try await stack.send("POST", "/v1/chat/completions", json: DispatcherStack.chat("router-mf-1", "hi"))
+        #expect(routed.status == 200 && routed.head.header("x-turnout-fallback") == "true" && routed.head.header("x-turnout-model") == DispatcherStack.strongName,
+                "\(routed.text)")
+        try stack.weak.set(mode: "no_choices", count: 2)
+        let choiceless = try await stack.send("POST", "/v1/chat/completions", json: DispatcherStack.chat("router-mf-1", "hi"))
+        #expect(choiceless.status == 200 && choiceless.head.header("x-turnout-fallback") == "true", "\(choiceless.text)")
+        let passed = try await stack.send("POST", "/v1/chat/completions", json: DispatcherStack.chat(DispatcherStack.weakName, "hi"))
+        #expect(passed.status == 502 && passed.errorMessage.contains("without choices"), "\(passed.text)")
+        // Three failures in a row opened weak's breaker (breaker_failures 3); its trial after
+        // the cooldown closes it again for the tests that follow.
+        try await Task.sleep(for: .milliseconds(1100))
+        #expect(try await stack.send("POST", "/v1/chat/completions", json: DispatcherStack.chat(DispatcherStack.weakName, "hi")).status == 200)
     }
 
     @Test func garbageFromTheUpstreamIsA502() async throws {

@@ -41,7 +41,7 @@ struct DispatcherStack: Sendable {
     ///   - learning: members added to the dispatcher's configuration (`"shadow": {...}`); with
     ///     it, a third test upstream is started as `judge-model`.
     static func start(scorerTarget: String? = nil, withCollector: Bool = true, fallback: Bool = true, learning: String? = nil,
-                      extraArguments: [String] = []) async throws -> DispatcherStack {
+                      unavailableRoute: String = "weak", extraArguments: [String] = []) async throws -> DispatcherStack {
         async let strongStarted = TestUpstream.start(name: strongName)
         async let weakStarted = TestUpstream.start(name: weakName)
         let (strong, weak) = try await (strongStarted, weakStarted)
@@ -52,7 +52,7 @@ struct DispatcherStack: Sendable {
         let scorer = try await RunningService.start("turnout-scorer", stateDirectory: TestPaths.temporaryDirectory("scorer"), arguments: [
             "--routers-dir", try routersForTests().path, "--embedder", embedder.wireTarget.description])
         let configuration = TestPaths.temporaryDirectory("dispatcher-config").appendingPathComponent("dispatcher.json")
-        try configurationFile(strong: strong, weak: weak, judge: judge, fallback: fallback, learning: learning).write(to: configuration)
+        try configurationFile(strong: strong, weak: weak, judge: judge, fallback: fallback, learning: learning, unavailableRoute: unavailableRoute).write(to: configuration)
         var arguments = ["--config", configuration.path, "--embedder", embedder.wireTarget.description, "--scorer", scorerTarget ?? scorer.wireTarget.description,
                          "--api-keys", apiKey, "--report-interval", "200ms"]
         if let collector { arguments += ["--collector", collector.wireTarget.description] }
@@ -73,7 +73,8 @@ struct DispatcherStack: Sendable {
         return directory
     }
 
-    static func configurationFile(strong: TestUpstream, weak: TestUpstream, judge: TestUpstream? = nil, fallback: Bool, learning: String? = nil) -> Data {
+    static func configurationFile(strong: TestUpstream, weak: TestUpstream, judge: TestUpstream? = nil, fallback: Bool, learning: String? = nil,
+                                  unavailableRoute: String = "weak") -> Data {
         let judgeUpstream = judge.map { #"{"name": "\#(judgeName)", "base_url": "\#($0.baseURL)/v1", "input_price_per_million": 10, "output_price_per_million": 30},"# } ?? ""
         return Data("""
         {
@@ -85,7 +86,7 @@ struct DispatcherStack: Sendable {
              "input_price_per_million": 0.5, "output_price_per_million": 1.5, "timeout": "10s", "first_byte_timeout": "1500ms"}
           ],
           "routing": {"strong": "\(strongName)", "weak": "\(weakName)", "default_strong_fraction": 0.3, "fallback": \(fallback),
-                      "unavailable_route": "weak", "timeout": "5s"},
+                      "unavailable_route": "\(unavailableRoute)", "timeout": "5s"},
           "max_retry_after": "3s",
           "request_timeout": "20s",
           "breaker_failures": 3,

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TurnoutHTTPClient
 import TurnoutLocalStack
@@ -7,8 +8,15 @@ import TurnoutTelemetry
 import TurnoutTestSupport
 
 /// The whole local stack as `turnout up` runs it, under load from the real `openai` client,
-/// with a scorer replica killed and restarted midway.
+/// with a scorer replica killed midway and restarted by the supervisor.
 @Suite struct StackEndToEndTests {
+    /// What the supervisor reported, in order.
+    final class Reports: Sendable {
+        let lines = Mutex<[String]>([])
+        func append(_ line: String) { lines.withLock { $0.append(line) } }
+        var all: [String] { lines.withLock { $0 } }
+    }
+
     @Test func aThousandCompletionsSurviveAScorerCrash() async throws {
         async let strongStarted = TestUpstream.start(name: DispatcherStack.strongName)
         async let weakStarted = TestUpstream.start(name: DispatcherStack.weakName)
@@ -30,18 +38,22 @@ import TurnoutTestSupport
         let prometheus = try PrometheusProcess.start(scraping: "127.0.0.1:\(ports.collectorHTTP)")
         defer { prometheus.stop() }
 
+        let victim = try #require(stack.process("scorer-1"))
+        let reports = Reports()
+        let supervisor = Task { await stack.supervise { reports.append($0) } }
         let progress = state.appendingPathComponent("progress.txt")
         let output = state.appendingPathComponent("load.json")
         let load = try ManagedProcess(executable: TestPaths.packageRoot.appendingPathComponent(".venv/bin/python").path, arguments: [
             TestPaths.packageRoot.appendingPathComponent("Tests/Python/e2e_load.py").path, "--base-url", "http://127.0.0.1:\(ports.dispatcherHTTP)/v1",
             "--api-key", "e2e-key", "--requests", "1000", "--concurrency", "20", "--progress-file", progress.path,
         ], logFile: output)
-        // Midway, SIGKILL one scorer replica, as a crash would, then start it again.
+        // Midway, SIGKILL one scorer replica, as a crash would; the supervisor starts it again.
         try await waitUntil(timeout: .seconds(300)) { (try? String(contentsOf: progress, encoding: .utf8)).flatMap { Int($0) } ?? 0 >= 300 }
-        let victim = try #require(stack.process("scorer-1"))
         victim.killHard()
-        try await waitUntil(timeout: .seconds(300)) { (try? String(contentsOf: progress, encoding: .utf8)).flatMap { Int($0) } ?? 0 >= 500 }
-        try await stack.launch("scorer-1")
+        try await waitUntil(timeout: .seconds(60)) { reports.all.contains { $0.hasPrefix("scorer-1 restarted") } }
+        #expect(reports.all.first?.hasPrefix("scorer-1 exited with status") == true, "\(reports.all)")
+        let record = try JSONDecoder().decode(LocalStack.Record.self, from: Data(contentsOf: stack.recordURL))
+        #expect(record.pids["scorer-1"] != nil && record.pids["scorer-1"] != victim.pid, "stack.json has the new pid: \(record.pids)")
         let status = await load.exited()
         let printed = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
         #expect(status == 0, "\(printed) \(load.recentLog())")
@@ -68,6 +80,8 @@ import TurnoutTestSupport
         #expect(stored == ["": 1000])
         let dispatched = try await prometheus.waitFor(#"sum(turnout_dispatcher_requests_total{status="200"})"#, toEqual: ["": 1000])
         #expect(dispatched == ["": 1000])
+        supervisor.cancel()
+        await supervisor.value
         await stack.stop()
     }
 }

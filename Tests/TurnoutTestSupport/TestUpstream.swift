@@ -22,7 +22,7 @@ public struct TestUpstream: Sendable {
         }
     }
 
-    /// Switches behaviour: `ok`, `fail500`, `rate429`, `reject400`, `stall`, `garbage`, `close_mid_stream`, `slow_stream`,
+    /// Switches behaviour: `ok`, `fail500`, `rate429`, `reject400`, `stall`, `garbage`, `no_choices`, `close_mid_stream`, `slow_stream`,
     /// or `judge`: a pairwise judge preferring the answer of the upstream named `prefer`.
     public func set(mode: String, count: Int? = nil, delayMilliseconds: Int = 0, retryAfter: Int? = nil, prefer: String? = nil) throws {
         var body: [String: Any] = ["mode": mode, "delay_ms": delayMilliseconds]

@@ -5,7 +5,7 @@ It exists because real upstream models cannot run here. It answers, streams slow
 fails with 5xx or 429, closes mid-stream or returns garbage, as the test asks:
 
   POST /control   {"mode": "...", "count": N, "delay_ms": D, "retry_after": S}
-      mode: ok | fail500 | rate429 | reject400 | stall | garbage | close_mid_stream | slow_stream | judge
+      mode: ok | fail500 | rate429 | reject400 | stall | garbage | no_choices | close_mid_stream | slow_stream | judge
       judge: answers as a pairwise judge that prefers the answer of model "prefer" ([[A]] or [[B]]), [[C]] if neither
       count: how many requests get the mode before it reverts to ok (default: all)
   GET  /stats     {"requests": {path: n}, "last_headers": {...}, "last_body": {...}}
@@ -127,6 +127,9 @@ def make_handler(state):
                 return
             if mode == "stall":
                 time.sleep(30)
+                return
+            if mode == "no_choices":
+                self._json(200, {"object": "chat.completion", "id": "x", "model": "m"})
                 return
             if mode == "garbage":
                 payload = b"<html>definitely not json"

@@ -25,7 +25,9 @@ enum UpCommand {
         let logger = Logger(service: "turnout-up", minimumLevel: .warning)
         let stack: LocalStack
         do {
-            let state = URL(fileURLWithPath: options.string("state-dir") ?? ".state/stack", isDirectory: true)
+            // Absolute paths, so a service restarted later (by the supervisor or by hand from
+            // stack.json's command lines) finds its files from any directory.
+            let state = URL(fileURLWithPath: options.string("state-dir") ?? ".state/stack", isDirectory: true).standardizedFileURL
             try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
             let ports: LocalStack.Ports
             switch options.string("ports") {
@@ -35,8 +37,8 @@ enum UpCommand {
             }
             var configuration = LocalStack.Configuration(
                 stateDirectory: state, ports: ports, executableDirectory: ManagedProcess.currentExecutableDirectory,
-                routersDirectory: try options.require("routers-dir"), modelDirectory: try options.require("model-dir"),
-                dispatcherConfig: options.string("dispatcher-config").flatMap { $0.isEmpty ? nil : $0 })
+                routersDirectory: absolute(try options.require("routers-dir")), modelDirectory: absolute(try options.require("model-dir")),
+                dispatcherConfig: options.string("dispatcher-config").flatMap { $0.isEmpty ? nil : absolute($0) })
             configuration.apiKeys = (options.string("api-keys") ?? "").split(separator: ",").map(String.init)
             stack = LocalStack(configuration: configuration, logger: logger)
         } catch {
@@ -69,7 +71,11 @@ enum UpCommand {
                 return 0
             }
         }
+        // Supervise until a signal: a child that dies is restarted, and said so.
+        let supervisor = Task { await stack.supervise { print($0) } }
         for await _ in signals.stream { break }
+        supervisor.cancel()
+        _ = await supervisor.value
         print("Stopping...")
         await stack.stop()
         print("Stopped.")
@@ -81,5 +87,10 @@ enum UpCommand {
         let environment = ProcessInfo.processInfo.environment
         let variable = environment["TURNOUT_STRONG_API_KEY_ENV"].flatMap { $0.isEmpty ? nil : $0 } ?? "OPENAI_API_KEY"
         return !(environment[variable] ?? "").isEmpty
+    }
+
+    /// `path` made absolute against the current directory.
+    static func absolute(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
     }
 }

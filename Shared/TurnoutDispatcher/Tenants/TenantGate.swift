@@ -56,6 +56,9 @@ public final class TenantGate: Sendable {
         window = SpendWindow { Int64(clock().timeIntervalSince1970 * 1000) }
         scaleGauge = metrics.gauge("turnout_dispatcher_budget_share_scale", help: "What share targets are multiplied by to keep budget_usd_per_hour (1: untouched).")
         scaleGauge.set(1)
+        if let hourlyBudgetUSD {
+            metrics.gauge("turnout_dispatcher_budget_usd_per_hour", help: "The configured budget_usd_per_hour, for the budget-burn alert.").set(hourlyBudgetUSD)
+        }
         var refusals: [String: [String: Counter]] = [:]
         var spend: [String: Counter] = [:]
         var requests: [String: Counter] = [:]
