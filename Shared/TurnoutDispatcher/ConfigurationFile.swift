@@ -56,10 +56,12 @@ public enum ConfigurationFile {
         var unavailableRoute: String?
         var timeout: String?
         var liveCalibration: Bool?
+        var adaptiveFirstByteFloor: String?
 
         enum CodingKeys: String, CodingKey {
             case strong, weak, fallback, timeout
             case liveCalibration = "live_calibration"
+            case adaptiveFirstByteFloor = "adaptive_first_byte_floor"
             case defaultThreshold = "default_threshold"
             case defaultStrongFraction = "default_strong_fraction"
             case unavailableRoute = "unavailable_route"
@@ -186,6 +188,11 @@ public enum ConfigurationFile {
         configuration.budgetUSDPerHour = file.budgetUSDPerHour
         configuration.breakerFailures = file.breakerFailures ?? 5
         configuration.breakerCooldown = try duration(file.breakerCooldown, "breaker_cooldown", default: .seconds(10))
+        if let floor = routing.adaptiveFirstByteFloor, floor == "off" {
+            configuration.adaptiveFirstByteFloor = nil
+        } else {
+            configuration.adaptiveFirstByteFloor = try duration(routing.adaptiveFirstByteFloor, "routing.adaptive_first_byte_floor", default: .seconds(1))
+        }
         var learning = LearningConfiguration()
         if let shadow = file.shadow {
             learning.shadow.fraction = shadow.fraction ?? 0

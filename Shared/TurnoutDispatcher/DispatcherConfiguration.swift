@@ -43,6 +43,9 @@ public struct DispatcherConfiguration: Sendable, Equatable {
     /// Consecutive failures that open an upstream's circuit breaker, and how long it stays open.
     public var breakerFailures = 5
     public var breakerCooldown: Duration = .seconds(10)
+    /// Routed requests wait for a head only as long as the upstream has been taking
+    /// (`FirstByteDeadline`), at least this; nil: the configured first-byte timeouts alone.
+    public var adaptiveFirstByteFloor: Duration? = .seconds(1)
     /// Shadow judging, feedback, redaction (docs/learning.md).
     public var learning = LearningConfiguration()
 

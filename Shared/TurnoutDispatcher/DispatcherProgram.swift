@@ -153,7 +153,8 @@ public enum DispatcherProgram {
         let decider = RouteDecider(configuration: configuration, embedder: EmbedderClient(embedder), scorer: ScorerClient(scorer), calibrator: calibrator,
                                    shareScale: shareScale, metrics: context.metrics, logger: logger)
         let caller = UpstreamCaller(upstreams: configuration.upstreams, client: http, maxRetryAfter: configuration.maxRetryAfter, environment: environment,
-                                    breakerThreshold: configuration.breakerFailures, breakerCooldown: configuration.breakerCooldown, metrics: context.metrics, logger: logger)
+                                    breakerThreshold: configuration.breakerFailures, breakerCooldown: configuration.breakerCooldown,
+                                    adaptiveFirstByteFloor: configuration.adaptiveFirstByteFloor, metrics: context.metrics, logger: logger)
         // Learning calls have an HTTP client (a curl thread) of their own, apart from the clients'.
         let learningHTTP: HTTPClient? = shadowing ? HTTPClient() : nil
         let shadow = learningHTTP.map { client in

@@ -37,6 +37,8 @@ public final class UpstreamCaller: Sendable {
         let breaker: CircuitBreaker
         let limiter: ConcurrencyLimiter
         let rateLimit = RateLimitMemory()
+        /// The learnt wait for a head before a routed request falls back; nil: off.
+        let firstByte: FirstByteDeadline?
         /// 1 while the breaker is open or half-open, for the alert on open breakers.
         let breakerOpen: Gauge
         /// Made up front: counting a call takes no lock.
@@ -55,7 +57,8 @@ public final class UpstreamCaller: Sendable {
     let logger: Logger
 
     public init(upstreams: [UpstreamConfiguration], client: HTTPClient, maxRetryAfter: Duration, environment: [String: String],
-                breakerThreshold: Int = 5, breakerCooldown: Duration = .seconds(10), metrics: MetricsRegistry, logger: Logger) {
+                breakerThreshold: Int = 5, breakerCooldown: Duration = .seconds(10), adaptiveFirstByteFloor: Duration? = nil,
+                metrics: MetricsRegistry, logger: Logger) {
         var members: [String: Member] = [:]
         for upstream in upstreams {
             let key = upstream.apiKeyEnv.flatMap { environment[$0] }.flatMap { $0.isEmpty ? nil : $0 }
@@ -72,6 +75,7 @@ public final class UpstreamCaller: Sendable {
             members[upstream.name] = Member(configuration: upstream, apiKey: key,
                                             breaker: CircuitBreaker(failureThreshold: breakerThreshold, cooldown: breakerCooldown),
                                             limiter: ConcurrencyLimiter(limit: upstream.maxConcurrency),
+                                            firstByte: adaptiveFirstByteFloor.map { FirstByteDeadline(floor: $0) },
                                             breakerOpen: metrics.gauge("turnout_dispatcher_breaker_open", help: "1 while an upstream's circuit breaker is open or half-open.",
                                                                        labels: ["upstream": upstream.name]),
                                             calls: calls, fallbacksFrom: fallbacks)
@@ -95,7 +99,7 @@ public final class UpstreamCaller: Sendable {
                                                 "error": .string(lastFailure.error.message)])
             }
             do throws(UpstreamFailure) {
-                var reply = try await attempt(member, request, deadline: deadline, requestID: requestID, start: start)
+                var reply = try await attempt(member, request, deadline: deadline, requestID: requestID, start: start, canFallBack: index < candidates.count - 1)
                 member.breakerOpen.set(0)
                 reply.fellBack = index > 0
                 return reply
@@ -108,7 +112,10 @@ public final class UpstreamCaller: Sendable {
     }
 
     /// One upstream call.
-    private func attempt(_ member: Member, _ request: ChatRequest, deadline: Deadline, requestID: String, start: UInt64) async throws(UpstreamFailure) -> UpstreamReply {
+    /// - Parameter canFallBack: another candidate follows: wait for the head only as long as
+    ///   this upstream has been taking (`FirstByteDeadline`), not the whole configured timeout.
+    private func attempt(_ member: Member, _ request: ChatRequest, deadline: Deadline, requestID: String, start: UInt64,
+                         canFallBack: Bool) async throws(UpstreamFailure) -> UpstreamReply {
         let upstream = member.configuration
         func failure(_ status: Int, _ message: String, outcome: Outcome, retryAfter: String? = nil) -> UpstreamFailure {
             member.count(outcome)
@@ -135,7 +142,11 @@ public final class UpstreamCaller: Sendable {
                                body: request.upstreamBody(model: upstream.upstreamModel))
         if let key = member.apiKey { http.headers.append(("Authorization", "Bearer \(key)")) }
         http.timeout = min(upstream.timeout, remaining)
-        http.headerTimeout = min(upstream.firstByteTimeout, remaining)
+        let nowMs = Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000)
+        let firstByteTimeout = canFallBack ? member.firstByte?.deadline(stream: request.stream, ceiling: upstream.firstByteTimeout, nowMs: nowMs) ?? upstream.firstByteTimeout
+            : upstream.firstByteTimeout
+        http.headerTimeout = min(firstByteTimeout, remaining)
+        let sent = DispatchTime.now().uptimeNanoseconds
         let head: HTTPResponseHead
         let body: UpstreamReply.Body
         do throws(HTTPClientError) {
@@ -158,6 +169,9 @@ public final class UpstreamCaller: Sendable {
             default:
                 throw failure(502, "upstream \(upstream.name) failed: \(error)", outcome: .transportError)
             }
+        }
+        if head.status < 500 {
+            member.firstByte?.record(RouteDecider.milliseconds(since: sent), stream: request.stream, nowMs: Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000))
         }
         switch head.status {
         case 429:

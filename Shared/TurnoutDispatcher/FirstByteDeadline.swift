@@ -1,0 +1,44 @@
+import Synchronization
+import TurnoutTelemetry
+
+/// How long a routed request waits for an upstream's response head before trying the other
+/// model, learnt from how long that upstream has been taking.
+///
+/// A fixed first-byte timeout is set for the slowest answer anyone expects (30 s); an upstream
+/// that hangs makes every routed request wait all of it before falling back, while the other
+/// model is healthy. Instead the wait is three times the p95 of the last 200 heads (streamed
+/// and whole answers apart: a whole answer's head comes after the whole generation), at least
+/// `floor` and at most the configured `first_byte_timeout`; until 20 heads have been seen, the
+/// configured timeout. Pass-through requests, which have nowhere else to go, keep the
+/// configured timeout.
+public final class FirstByteDeadline: Sendable {
+    public static let multiplier = 3.0
+    public static let window = 200
+    public static let minimumSamples = 20
+
+    private let samples = Mutex((stream: RecentValues(capacity: window, maxAgeMs: 600_000), whole: RecentValues(capacity: window, maxAgeMs: 600_000)))
+    public let floor: Duration
+
+    public init(floor: Duration = .seconds(1)) {
+        self.floor = floor
+    }
+
+    /// Records the time to a response head that came.
+    public func record(_ milliseconds: Double, stream: Bool, nowMs: Int64) {
+        samples.withLock { samples in
+            if stream { samples.stream.append(milliseconds, atMs: nowMs) } else { samples.whole.append(milliseconds, atMs: nowMs) }
+        }
+    }
+
+    /// The wait for a head before falling back, within `ceiling` (the configured timeout).
+    public func deadline(stream: Bool, ceiling: Duration, nowMs: Int64) -> Duration {
+        let p95: Double? = samples.withLock { samples in
+            let window = stream ? samples.stream : samples.whole
+            guard window.count(nowMs: nowMs) >= Self.minimumSamples else { return nil }
+            return window.quantiles([0.95], nowMs: nowMs)?.first
+        }
+        guard let p95 else { return ceiling }
+        let learnt = Duration.milliseconds(Int64((p95 * Self.multiplier).rounded(.up)))
+        return min(ceiling, max(floor, learnt))
+    }
+}

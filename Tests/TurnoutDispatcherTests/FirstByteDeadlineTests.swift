@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+import TurnoutDispatcher
+import TurnoutHTTPClient
+import TurnoutTelemetry
+import TurnoutTestSupport
+
+@Suite struct FirstByteDeadlineTests {
+    @Test func learnsFromRecentHeadsWithinAFloorAndTheConfiguredTimeout() {
+        let deadline = FirstByteDeadline(floor: .seconds(1))
+        for index in 0..<19 { deadline.record(100, stream: true, nowMs: Int64(index)) }
+        #expect(deadline.deadline(stream: true, ceiling: .seconds(30), nowMs: 20) == .seconds(30), "19 heads are too few to go by")
+        deadline.record(100, stream: true, nowMs: 20)
+        #expect(deadline.deadline(stream: true, ceiling: .seconds(30), nowMs: 21) == .seconds(1), "3 x 100 ms is under the floor")
+        for index in 0..<200 { deadline.record(4_000, stream: false, nowMs: Int64(index)) }
+        #expect(deadline.deadline(stream: false, ceiling: .seconds(30), nowMs: 300) == .seconds(12), "whole answers apart: 3 x p95")
+        #expect(deadline.deadline(stream: false, ceiling: .seconds(5), nowMs: 300) == .seconds(5), "never above the configured timeout")
+        #expect(deadline.deadline(stream: true, ceiling: .seconds(30), nowMs: 700_000) == .seconds(30), "ten minutes on, the heads are too old")
+    }
+
+    /// An upstream that stops answering: a routed request falls back after the learnt wait,
+    /// not the configured 10 s; a pass-through request would still wait those 10 s.
+    @Test func aHungUpstreamIsLeftAfterTheLearntWait() async throws {
+        let hung = try await TestUpstream.start(name: "hung")
+        let other = try await TestUpstream.start(name: "other")
+        defer { hung.stop(); other.stop() }
+        var slow = UpstreamConfiguration(name: "hung", baseURL: hung.baseURL + "/v1")
+        slow.firstByteTimeout = .seconds(10)
+        let healthy = UpstreamConfiguration(name: "other", baseURL: other.baseURL + "/v1")
+        let http = HTTPClient()
+        defer { http.shutdown() }
+        let caller = UpstreamCaller(upstreams: [slow, healthy], client: http, maxRetryAfter: .seconds(1), environment: [:], adaptiveFirstByteFloor: .seconds(1),
+                                    metrics: MetricsRegistry(), logger: Logger(service: "test", minimumLevel: .error))
+        let request = try ChatRequest(body: Array(#"{"model":"router-x","messages":[{"role":"user","content":"hello"}]}"#.utf8))
+        for index in 0..<25 {
+            let reply = try await caller.call(request, candidates: ["hung", "other"], deadline: .after(.seconds(20)), requestID: "warm-\(index)")
+            #expect(reply.upstream.name == "hung")
+            reply.slot.release()
+        }
+        try hung.set(mode: "stall", count: 5)
+        let started = ContinuousClock.now
+        let reply = try await caller.call(request, candidates: ["hung", "other"], deadline: .after(.seconds(20)), requestID: "stalled")
+        let waited = ContinuousClock.now - started
+        reply.slot.release()
+        #expect(reply.upstream.name == "other" && reply.fellBack)
+        #expect(waited >= .milliseconds(900) && waited < .milliseconds(2500), "about the 1 s floor, not 10 s: \(waited)")
+    }
+}
