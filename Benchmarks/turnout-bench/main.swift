@@ -9,6 +9,7 @@ let benches: [Subcommand] = [
     Subcommand(name: "embed", summary: "The native encoder and the embedding service", run: EmbedBench.run),
     Subcommand(name: "scorer", summary: "Routers per query and the scoring service", run: ScorerBench.run),
     Subcommand(name: "dispatch", summary: "What the dispatcher adds over calling the upstream directly", run: DispatchBench.run),
+    Subcommand(name: "faults", summary: "Gray failures under load: a hung upstream, a frozen scorer, a rate-limiting upstream", run: FaultBench.run),
     Subcommand(name: "calibrate", summary: "Live calibration: the strong share held through a shift from MMLU to GSM8K traffic, against a static threshold", run: CalibrateBench.run),
     Subcommand(name: "adapt", summary: "Learning from the deployment's own traffic: APGR before and after, and what shadowing costs", run: AdaptBench.run),
 ]

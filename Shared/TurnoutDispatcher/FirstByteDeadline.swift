@@ -2,7 +2,7 @@ import Synchronization
 import TurnoutTelemetry
 
 /// How long a routed request waits for an upstream's response head before trying the other
-/// model, learnt from how long that upstream has been taking.
+/// model too (`UpstreamCaller.hedged`), learnt from how long that upstream has been taking.
 ///
 /// A fixed first-byte timeout is set for the slowest answer anyone expects (30 s); an upstream
 /// that hangs makes every routed request wait all of it before falling back, while the other

@@ -24,6 +24,8 @@ public final class UpstreamCaller: Sendable {
         case ok, clientError = "client_error", serverError = "server_error", timeout, connectError = "connect_error"
         case transportError = "transport_error", rateLimited = "rate_limited"
         case breakerOpen = "breaker_open", busy, invalidResponse = "invalid_response"
+        /// Cancelled because the other model's head came first (a hedged routed request).
+        case hedgeCancelled = "hedge_cancelled"
     }
 
     /// Until when an upstream said it is rate limiting, in uptime nanoseconds (0: it did not).
@@ -45,6 +47,8 @@ public final class UpstreamCaller: Sendable {
         let calls: [Outcome: Counter]
         /// Requests this upstream answered after another failed, by the one first chosen.
         let fallbacksFrom: [String: Counter]
+        /// What calls cancelled by a hedge had already cost, where their usage was known.
+        let hedgeCost: Counter
 
         func count(_ outcome: Outcome) {
             calls[outcome]?.increment()
@@ -78,7 +82,9 @@ public final class UpstreamCaller: Sendable {
                                             firstByte: adaptiveFirstByteFloor.map { FirstByteDeadline(floor: $0) },
                                             breakerOpen: metrics.gauge("turnout_dispatcher_breaker_open", help: "1 while an upstream's circuit breaker is open or half-open.",
                                                                        labels: ["upstream": upstream.name]),
-                                            calls: calls, fallbacksFrom: fallbacks)
+                                            calls: calls, fallbacksFrom: fallbacks,
+                                            hedgeCost: metrics.counter("turnout_dispatcher_hedge_cost_usd_total", help: "What upstream calls that lost a hedge cost, where their usage was known.",
+                                                                       labels: ["upstream": upstream.name]))
         }
         self.members = members
         self.client = client
@@ -86,9 +92,16 @@ public final class UpstreamCaller: Sendable {
         self.logger = logger
     }
 
-    /// Tries `candidates` in order until one answers with a head worth relaying.
+    /// Tries `candidates` in order until one answers with a head worth relaying; a routed
+    /// request whose chosen upstream has a learnt first-byte wait is hedged (`hedged`).
     public func call(_ request: ChatRequest, candidates: [String], deadline: Deadline, requestID: String) async throws(UpstreamFailure) -> UpstreamReply {
         let start = DispatchTime.now().uptimeNanoseconds
+        if candidates.count == 2, let primary = members[candidates[0]], let secondary = members[candidates[1]], let learnt = primary.firstByte {
+            let wait = learnt.deadline(stream: request.stream, ceiling: primary.configuration.firstByteTimeout, nowMs: Int64(start / 1_000_000))
+            if wait < primary.configuration.firstByteTimeout {
+                return try await hedged(request, primary: primary, secondary: secondary, after: wait, deadline: deadline, requestID: requestID, start: start)
+            }
+        }
         var lastFailure = UpstreamFailure(error: OpenAIError(status: 503, message: "no upstream is configured for this request", type: "api_error"),
                                           retryAfter: nil, firstByteMs: 0)
         for (index, name) in candidates.enumerated() {
@@ -99,7 +112,7 @@ public final class UpstreamCaller: Sendable {
                                                 "error": .string(lastFailure.error.message)])
             }
             do throws(UpstreamFailure) {
-                var reply = try await attempt(member, request, deadline: deadline, requestID: requestID, start: start, canFallBack: index < candidates.count - 1)
+                var reply = try await attempt(member, request, deadline: deadline, requestID: requestID, start: start)
                 member.breakerOpen.set(0)
                 reply.fellBack = index > 0
                 return reply
@@ -112,10 +125,8 @@ public final class UpstreamCaller: Sendable {
     }
 
     /// One upstream call.
-    /// - Parameter canFallBack: another candidate follows: wait for the head only as long as
-    ///   this upstream has been taking (`FirstByteDeadline`), not the whole configured timeout.
-    private func attempt(_ member: Member, _ request: ChatRequest, deadline: Deadline, requestID: String, start: UInt64,
-                         canFallBack: Bool) async throws(UpstreamFailure) -> UpstreamReply {
+    /// One call of `member`, waiting up to its configured first-byte timeout for the head.
+    func attempt(_ member: Member, _ request: ChatRequest, deadline: Deadline, requestID: String, start: UInt64) async throws(UpstreamFailure) -> UpstreamReply {
         let upstream = member.configuration
         func failure(_ status: Int, _ message: String, outcome: Outcome, retryAfter: String? = nil) -> UpstreamFailure {
             member.count(outcome)
@@ -142,10 +153,7 @@ public final class UpstreamCaller: Sendable {
                                body: request.upstreamBody(model: upstream.upstreamModel))
         if let key = member.apiKey { http.headers.append(("Authorization", "Bearer \(key)")) }
         http.timeout = min(upstream.timeout, remaining)
-        let nowMs = Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000)
-        let firstByteTimeout = canFallBack ? member.firstByte?.deadline(stream: request.stream, ceiling: upstream.firstByteTimeout, nowMs: nowMs) ?? upstream.firstByteTimeout
-            : upstream.firstByteTimeout
-        http.headerTimeout = min(firstByteTimeout, remaining)
+        http.headerTimeout = min(upstream.firstByteTimeout, remaining)
         let sent = DispatchTime.now().uptimeNanoseconds
         let head: HTTPResponseHead
         let body: UpstreamReply.Body
@@ -158,6 +166,10 @@ public final class UpstreamCaller: Sendable {
                 (head, body) = (response.head, .whole(response.body))
             }
         } catch {
+            if error == .cancelled {
+                // The other model's head came first: not this upstream's failure.
+                throw failure(499, "upstream \(upstream.name) was cancelled: the other model answered first", outcome: .hedgeCancelled)
+            }
             member.breaker.recordFailure()
             switch error {
             case .timedOut(beforeHeaders: true):

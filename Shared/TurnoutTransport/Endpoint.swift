@@ -11,6 +11,8 @@ final class Endpoint: Sendable {
         var connections: [ClientConnection] = []
         var consecutiveFailures = 0
         var ejectedUntil: UInt64 = 0
+        /// Calls in a row that timed out or were beaten by a hedge.
+        var slowStrikes = 0
     }
 
     private let state = Mutex(State())
@@ -83,8 +85,25 @@ final class Endpoint: Sendable {
         }
     }
 
+    /// Strikes needed to eject an endpoint that answers nothing in time but never fails.
+    static let slowStrikesToEject = 3
+
+    /// A call here timed out, or a hedge elsewhere answered first: after three in a row the
+    /// endpoint is ejected as a failing one would be. A frozen replica accepts connections
+    /// and never answers, so it is caught only this way.
+    func recordSlow(_ configuration: ClientConfiguration) {
+        let eject = state.withLock { state -> Bool in
+            state.slowStrikes += 1
+            guard state.slowStrikes >= Self.slowStrikesToEject else { return false }
+            state.slowStrikes = 0
+            return true
+        }
+        if eject { recordFailure(configuration) }
+    }
+
     func recordSuccess() {
         state.withLock { state in
+            state.slowStrikes = 0
             if state.consecutiveFailures != 0 {
                 state.consecutiveFailures = 0
                 state.ejectedUntil = 0

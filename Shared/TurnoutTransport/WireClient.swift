@@ -6,13 +6,16 @@ import TurnoutWire
 /// A client for one logical service spread over any number of endpoints.
 ///
 /// Each call goes to the less loaded of two endpoints picked at random (power of two
-/// choices on outstanding calls). Endpoints whose connections fail are ejected for a growing
-/// while. Deadlines propagate from the calling handler; idempotent calls are retried on
-/// connection failure or UNAVAILABLE while time remains.
+/// choices on outstanding calls). Endpoints whose connections fail, or that keep timing out or
+/// losing to hedges, are ejected for a growing while. Deadlines propagate from the calling
+/// handler; idempotent calls are hedged on a second endpoint past their recent p95 and
+/// retried on connection failure or UNAVAILABLE while time remains.
 public final class WireClient: ClientTransport {
     public let configuration: ClientConfiguration
-    private let logger: Logger
-    private let loop: EventLoop
+    let logger: Logger
+    let loop: EventLoop
+    /// Recent latencies per method, for hedging idempotent calls.
+    let hedges = HedgeTimer()
     private let ownsLoop: Bool
     private let endpoints = Mutex<[Endpoint]>([])
     private let stopped = Atomic<Bool>(false)
@@ -71,16 +74,8 @@ public final class WireClient: ClientTransport {
             if let effectiveDeadline, effectiveDeadline.hasPassed {
                 throw RPCError(.deadlineExceeded, "deadline passed before \(method) could be sent (attempt \(attempt))")
             }
-            guard let endpoint = pick(excluding: excluded) else {
+            guard let (endpoint, result) = await attemptHedged(method, body: body, metadata: metadata, deadline: effectiveDeadline, excluding: excluded) else {
                 throw RPCError(.unavailable, "no endpoint for \(method): \(configuration.targets.map(\.description).joined(separator: ", ")) resolved to nothing")
-            }
-            let result: Result<ResponseEnvelope, RPCError>
-            do {
-                let connection = try endpoint.connection(loop: loop, configuration: configuration, logger: logger)
-                result = await connection.call(method: method.fullName, body: body, metadata: metadata, deadline: effectiveDeadline)
-            } catch {
-                endpoint.recordFailure(configuration)
-                result = .failure(RPCError(.unavailable, "cannot connect to \(endpoint.key): \(error)", cause: error))
             }
             let failure: RPCError
             switch result {
@@ -118,7 +113,7 @@ public final class WireClient: ClientTransport {
 
     /// Power of two choices among endpoints that are not ejected or excluded; when every one
     /// is, the one whose ejection ends first, so a recovering fleet is probed rather than idle.
-    private func pick(excluding excluded: Set<String>) -> Endpoint? {
+    func pick(excluding excluded: Set<String>) -> Endpoint? {
         let all = endpoints.withLock { $0 }
         guard !all.isEmpty else { return nil }
         let now = Deadline.nowNanos()
@@ -137,6 +132,9 @@ public final class WireClient: ClientTransport {
             return a.outstanding <= b.outstanding ? a : b
         }
     }
+
+    /// How many endpoints there are, ejected or not.
+    var endpointCount: Int { endpoints.withLock { $0.count } }
 
     // MARK: Resolution and deadlines.
 

@@ -12,6 +12,9 @@ import TurnoutWire
 //   turnout-stub-upstream [--port N]
 //       answers every chat completion at once, "<model> answer.", with usage: the model is the
 //       request's `model`, so a judge can tell the answers apart;
+//   turnout-stub-upstream --rate-limited SECONDS [--port N]
+//       answers every chat completion 429 with Retry-After: SECONDS, as a rate-limited
+//       provider does (for `bench faults`);
 //   turnout-stub-upstream --judge-gsm8k DIR --strong-model ID [--port N]
 //       a judge whose verdicts come from GSM8K's real per-question outcomes (DIR holds
 //       gsm8k_responses.csv): it reads the question and the two answers from MT-Bench's
@@ -24,6 +27,7 @@ func option(_ name: String) -> String? {
     arguments.firstIndex(of: name).flatMap { arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil }
 }
 let port = option("--port").flatMap(UInt16.init) ?? 0
+let rateLimited = option("--rate-limited")
 let logger = Logger(service: "turnout-stub-upstream")
 
 /// GSM8K's outcome per question, for the judge mode.
@@ -91,6 +95,10 @@ do {
     let server = try HTTPServer(configuration: configuration, logger: logger) { request in
         guard request.method == "POST", request.path.hasSuffix("/chat/completions") else {
             return .json(404, Array(#"{"error":{"message":"not found","type":"invalid_request_error"}}"#.utf8))
+        }
+        if let seconds = rateLimited {
+            return .json(429, Array(#"{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}"#.utf8),
+                         headers: [("Retry-After", seconds)])
         }
         let (model, last) = read(request.body)
         guard let judge else { return .json(200, completion(model: model, content: "\(model) answer.")) }

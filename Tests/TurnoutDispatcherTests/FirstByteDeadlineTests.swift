@@ -18,8 +18,9 @@ import TurnoutTestSupport
         #expect(deadline.deadline(stream: true, ceiling: .seconds(30), nowMs: 700_000) == .seconds(30), "ten minutes on, the heads are too old")
     }
 
-    /// An upstream that stops answering: a routed request falls back after the learnt wait,
-    /// not the configured 10 s; a pass-through request would still wait those 10 s.
+    /// An upstream that stops answering: a routed request is hedged to the other model after the
+    /// learnt wait, not the configured 10 s, and the first head wins; one that fails outright
+    /// is left at once.
     @Test func aHungUpstreamIsLeftAfterTheLearntWait() async throws {
         let hung = try await TestUpstream.start(name: "hung")
         let other = try await TestUpstream.start(name: "other")
@@ -44,5 +45,18 @@ import TurnoutTestSupport
         reply.slot.release()
         #expect(reply.upstream.name == "other" && reply.fellBack)
         #expect(waited >= .milliseconds(900) && waited < .milliseconds(2500), "about the 1 s floor, not 10 s: \(waited)")
+
+        // Slow rather than hung: past the wait both are asked, and the first head wins.
+        try hung.set(mode: "ok", count: 5, delayMilliseconds: 4_000)
+        let raced = ContinuousClock.now
+        let racing = try await caller.call(request, candidates: ["hung", "other"], deadline: .after(.seconds(20)), requestID: "slow")
+        racing.slot.release()
+        #expect(racing.upstream.name == "other" && ContinuousClock.now - raced < .milliseconds(2500))
+        // A failure before the wait goes to the other model at once.
+        try hung.set(mode: "fail500", count: 5)
+        let failed = ContinuousClock.now
+        let fallback = try await caller.call(request, candidates: ["hung", "other"], deadline: .after(.seconds(20)), requestID: "failing")
+        fallback.slot.release()
+        #expect(fallback.upstream.name == "other" && fallback.fellBack && ContinuousClock.now - failed < .milliseconds(800))
     }
 }

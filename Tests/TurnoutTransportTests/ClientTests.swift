@@ -256,3 +256,30 @@ enum Probe {
         var ms: Int64
     }
 }
+
+/// Gray failures of wire endpoints: one that is frozen (SIGSTOP) accepts connections and
+/// answers nothing.
+@Suite(.serialized) struct FrozenEndpointTests {
+    @Test func idempotentCallsAreHedgedAroundAFrozenEndpointWhichIsEjected() async throws {
+        var servers: [EchoProcesses.Running] = []
+        for _ in 0..<2 { servers.append(try await EchoProcesses.start()) }
+        defer { for server in servers { kill(server.process.pid, SIGCONT); server.process.terminate() } }
+        let client = try WireClient.forTesting(servers.map(\.target))
+        defer { client.shutdown() }
+        // Enough calls for a p95 to hedge at.
+        for _ in 0..<100 { _ = try await client.call(EchoService.sleep, EchoService.SleepRequest(ms: 1), deadline: .after(.seconds(5))) }
+        let frozen = servers[0]
+        kill(frozen.process.pid, SIGSTOP)
+        var slowest: Duration = .zero
+        var answeredBy: [Int32: Int] = [:]
+        for _ in 0..<200 {
+            let started = ContinuousClock.now
+            let reply = try await client.call(EchoService.sleep, EchoService.SleepRequest(ms: 1), deadline: .after(.seconds(2)))
+            slowest = max(slowest, ContinuousClock.now - started)
+            answeredBy[reply.pid, default: 0] += 1
+        }
+        #expect(answeredBy[servers[1].process.pid] == 200, "only the live server answers: \(answeredBy)")
+        #expect(slowest < .milliseconds(500), "no call waits out its 2 s deadline on the frozen server: \(slowest)")
+        kill(frozen.process.pid, SIGCONT)
+    }
+}

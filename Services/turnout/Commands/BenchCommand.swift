@@ -7,7 +7,7 @@ import TurnoutRuntime
 enum BenchCommand {
     static let executableName = "turnout-bench"
 
-    static let subcommand = Subcommand(name: "bench", summary: "Run a benchmark (wire, collector, embed, scorer, dispatch, adapt, calibrate) with \(executableName)") { arguments in
+    static let subcommand = Subcommand(name: "bench", summary: "Run a benchmark (wire, collector, embed, scorer, dispatch, adapt, calibrate, faults) with \(executableName)") { arguments in
         let path = ManagedProcess.currentExecutableDirectory.appendingPathComponent(executableName).path
         guard FileManager.default.isExecutableFile(atPath: path) else {
             printError("turnout bench: \(path) not found; benchmarks are built with the package (swift build -c release), not shipped in images")
