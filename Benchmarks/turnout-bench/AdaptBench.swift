@@ -33,15 +33,8 @@ enum AdaptBench {
     )
 
     static func run(_ arguments: [String]) async -> Int32 {
-        let options = ServiceRunner.parseOrExit(spec, arguments)
-        let processes = BenchProcesses()
-        let http = HTTPClient()
-        defer {
-            http.shutdown()
-            processes.stopAll()
-        }
-        do {
-            BenchSupport.warnIfDebug()
+        await StackBench.run(spec, arguments) { bench in
+            let (options, processes, http) = (bench.options, bench.processes, bench.http)
             let started = ContinuousClock.now
             let data = URL(fileURLWithPath: try options.require("data"))
             let modelDirectory = try options.require("model-dir")
@@ -52,10 +45,8 @@ enum AdaptBench {
             guard warmCount > 100, warmCount < items.count - 100 else { throw BenchError("--warmup must leave at least 100 questions on each side") }
             let warm = Array(items[..<warmCount]), held = Array(items[warmCount...])
 
-            let state = FileManager.default.temporaryDirectory.appendingPathComponent("turnout-bench-adapt-\(UUID().uuidString)")
-            let routers = state.appendingPathComponent("routers")
-            try FileManager.default.createDirectory(at: routers, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: state) }
+            let state = bench.state
+            let routers = try bench.directory("routers")
             try await baseRouter(data: data, modelDirectory: modelDirectory, processes: processes).write(to: routers.appendingPathComponent("gain.json"))
 
             // The stack: stub upstreams and judge, collector, embedder, two scorers, the dispatcher.
@@ -135,17 +126,7 @@ enum AdaptBench {
             report["learn_live_apgr"] = decision["live_apgr"] as? Double
             report["learn_candidate_apgr"] = decision["candidate_apgr"] as? Double
             report["learn_difference_se"] = decision["difference_se"] as? Double
-            if options.flag("json") {
-                print(BenchSupport.json(report, flags: ["promoted": promoted]))
-            } else {
-                for key in report.keys.sorted() { print("\(key): \(String(format: "%.4f", report[key] ?? 0))") }
-                print("promoted: \(promoted)")
-            }
-            return 0
-        } catch {
-            printError("turnout bench adapt: \(error)")
-            printError(processes.recentLogs())
-            return 1
+            return StackBench.Report(figures: report, flags: ["promoted": promoted])
         }
     }
 

@@ -45,15 +45,8 @@ enum CalibrateBench {
     }
 
     static func run(_ arguments: [String]) async -> Int32 {
-        let options = ServiceRunner.parseOrExit(spec, arguments)
-        let processes = BenchProcesses()
-        let http = HTTPClient()
-        defer {
-            http.shutdown()
-            processes.stopAll()
-        }
-        do {
-            BenchSupport.warnIfDebug()
+        await StackBench.run(spec, arguments) { bench in
+            let (options, processes, http) = (bench.options, bench.processes, bench.http)
             let started = ContinuousClock.now
             let data = URL(fileURLWithPath: try options.require("data"))
             let modelDirectory = try options.require("model-dir")
@@ -65,10 +58,8 @@ enum CalibrateBench {
             let before = Array(mmlu.prefix(try options.int("before", range: 100...mmlu.count)))
             let prompts = before + gsm8k
 
-            let state = FileManager.default.temporaryDirectory.appendingPathComponent("turnout-bench-calibrate-\(UUID().uuidString)")
-            let routers = state.appendingPathComponent("routers")
-            try FileManager.default.createDirectory(at: routers, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: state) }
+            let state = bench.state
+            let routers = try bench.directory("routers")
             let artifact = try await AdaptBench.baseRouter(data: data, modelDirectory: modelDirectory, processes: processes)
             try artifact.write(to: routers.appendingPathComponent("gain.json"))
             guard let staticThreshold = artifact.calibration[TrainingData.key(target)] else {
@@ -115,15 +106,7 @@ enum CalibrateBench {
                 "share_before_shift": beforeShare, "requests_before": Double(before.count), "requests_after": Double(shifted.count),
                 "seconds": (ContinuousClock.now - started).seconds.rounded(),
             ]
-            if options.flag("json") {
-                print(BenchSupport.json(report, flags: ["converged": converge != nil]))
-            } else {
-                print(BenchSupport.table(header: ["figure", "value"], rows: report.sorted { $0.key < $1.key }.map { [$0.key, String(format: "%.4g", $0.value)] }))
-            }
-            return 0
-        } catch {
-            printError("turnout bench calibrate: \(error)")
-            return 1
+            return StackBench.Report(figures: report, flags: ["converged": converge != nil])
         }
     }
 

@@ -55,20 +55,11 @@ enum FaultBench {
     }
 
     static func run(_ arguments: [String]) async -> Int32 {
-        let options = ServiceRunner.parseOrExit(spec, arguments)
-        let processes = BenchProcesses()
-        let http = HTTPClient()
-        defer {
-            http.shutdown()
-            processes.stopAll()
-        }
-        do {
-            BenchSupport.warnIfDebug()
+        await StackBench.run(spec, arguments) { bench in
+            let (options, processes, http) = (bench.options, bench.processes, bench.http)
             let clients = try options.int("clients", range: 1...256)
-            let state = FileManager.default.temporaryDirectory.appendingPathComponent("turnout-bench-faults-\(UUID().uuidString)")
-            let routers = state.appendingPathComponent("routers")
-            try FileManager.default.createDirectory(at: routers, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: state) }
+            let state = bench.state
+            let routers = try bench.directory("routers")
             try FileManager.default.copyItem(at: URL(fileURLWithPath: try options.require("routers-dir")).appendingPathComponent("mf.json"),
                                              to: routers.appendingPathComponent("mf.json"))
             // The stand-ins for the LLMs yield this machine's cores to the services.
@@ -165,15 +156,7 @@ enum FaultBench {
             report["rate_limited_rps"] = rateLimited.rps
             report["rate_limited_rps_ratio"] = normal.rps > 0 ? rateLimited.rps / normal.rps : 0
 
-            if options.flag("json") {
-                print(BenchSupport.json(report))
-            } else {
-                print(BenchSupport.table(header: ["figure", "value"], rows: report.sorted { $0.key < $1.key }.map { [$0.key, String(format: "%.4g", $0.value)] }))
-            }
-            return 0
-        } catch {
-            printError("turnout bench faults: \(error) \(processes.recentLogs())")
-            return 1
+            return StackBench.Report(figures: report)
         }
     }
 }
