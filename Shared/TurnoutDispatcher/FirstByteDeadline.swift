@@ -1,4 +1,3 @@
-import Synchronization
 import TurnoutTelemetry
 
 /// How long a routed request waits for an upstream's response head before trying the other
@@ -10,13 +9,15 @@ import TurnoutTelemetry
 /// and whole answers apart: a whole answer's head comes after the whole generation), at least
 /// `floor` and at most the configured `first_byte_timeout`; until 20 heads have been seen, the
 /// configured timeout. Pass-through requests, which have nowhere else to go, keep the
-/// configured timeout.
+/// configured timeout. Read on every routed request, so the p95 is recomputed at most every
+/// 50 ms (`RecentQuantile`).
 public final class FirstByteDeadline: Sendable {
     public static let multiplier = 3.0
     public static let window = 200
     public static let minimumSamples = 20
 
-    private let samples = Mutex((stream: RecentValues(capacity: window, maxAgeMs: 600_000), whole: RecentValues(capacity: window, maxAgeMs: 600_000)))
+    private let stream = RecentQuantile(quantile: 0.95, capacity: window, maxAgeMs: 600_000, minimumSamples: minimumSamples)
+    private let whole = RecentQuantile(quantile: 0.95, capacity: window, maxAgeMs: 600_000, minimumSamples: minimumSamples)
     public let floor: Duration
 
     public init(floor: Duration = .seconds(1)) {
@@ -24,20 +25,13 @@ public final class FirstByteDeadline: Sendable {
     }
 
     /// Records the time to a response head that came.
-    public func record(_ milliseconds: Double, stream: Bool, nowMs: Int64) {
-        samples.withLock { samples in
-            if stream { samples.stream.append(milliseconds, atMs: nowMs) } else { samples.whole.append(milliseconds, atMs: nowMs) }
-        }
+    public func record(_ milliseconds: Double, stream isStream: Bool, nowMs: Int64) {
+        (isStream ? stream : whole).record(milliseconds, nowMs: nowMs)
     }
 
     /// The wait for a head before falling back, within `ceiling` (the configured timeout).
-    public func deadline(stream: Bool, ceiling: Duration, nowMs: Int64) -> Duration {
-        let p95: Double? = samples.withLock { samples in
-            let window = stream ? samples.stream : samples.whole
-            guard window.count(nowMs: nowMs) >= Self.minimumSamples else { return nil }
-            return window.quantiles([0.95], nowMs: nowMs)?.first
-        }
-        guard let p95 else { return ceiling }
+    public func deadline(stream isStream: Bool, ceiling: Duration, nowMs: Int64) -> Duration {
+        guard let p95 = (isStream ? stream : whole).value(nowMs: nowMs) else { return ceiling }
         let learnt = Duration.milliseconds(Int64((p95 * Self.multiplier).rounded(.up)))
         return min(ceiling, max(floor, learnt))
     }

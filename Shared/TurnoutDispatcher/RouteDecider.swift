@@ -90,17 +90,18 @@ public final class RouteDecider: Sendable {
         let asked = strongShare
         if threshold == nil, let scale = shareScale?(), scale < 1 { strongShare = asked * scale }
         let liveTarget = threshold == nil && calibrator != nil ? asked : nil
-        let explicitThreshold = threshold != nil
+        // What `split` draws with when routing is unavailable: the target share, or half for a
+        // threshold given outright.
+        let splitShare = threshold != nil ? 0.5 : strongShare
         if let liveTarget, let live = calibrator?.threshold(router: router, target: liveTarget) { threshold = live }
         guard let whole = text, !whole.isEmpty else {
             // Images alone: nothing to route on. Not an outage, so not a default route.
             noTextRoutes.increment()
-            let strong = Self.unavailableGoesStrong(configuration.unavailableRoute, share: explicitThreshold ? 0.5 : strongShare)
+            let strong = Self.unavailableGoesStrong(configuration.unavailableRoute, share: splitShare)
             return RouteDecision(router: router, threshold: threshold, winRate: nil, route: strong ? "strong" : "weak",
                                  model: strong ? configuration.strong : configuration.weak, defaultRoute: false, embedMs: 0, scoreMs: 0)
         }
         let (text, truncated) = RoutedText.cut(whole)
-        let splitShare = explicitThreshold ? 0.5 : strongShare
         if truncated { truncatedTexts.increment() }
         let deadline = Deadline.after(configuration.routingTimeout)
         let embedStart = DispatchTime.now().uptimeNanoseconds

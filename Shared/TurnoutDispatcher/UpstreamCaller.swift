@@ -39,7 +39,7 @@ public final class UpstreamCaller: Sendable {
         let breaker: CircuitBreaker
         let limiter: ConcurrencyLimiter
         let rateLimit = RateLimitMemory()
-        /// The learnt wait for a head before a routed request falls back; nil: off.
+        /// The learnt wait for a head before a routed request asks the other model too; nil: off.
         let firstByte: FirstByteDeadline?
         /// 1 while the breaker is open or half-open, for the alert on open breakers.
         let breakerOpen: Gauge
@@ -124,7 +124,6 @@ public final class UpstreamCaller: Sendable {
         throw lastFailure
     }
 
-    /// One upstream call.
     /// One call of `member`, waiting up to its configured first-byte timeout for the head.
     func attempt(_ member: Member, _ request: ChatRequest, deadline: Deadline, requestID: String, start: UInt64) async throws(UpstreamFailure) -> UpstreamReply {
         let upstream = member.configuration

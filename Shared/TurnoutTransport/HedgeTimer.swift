@@ -11,37 +11,29 @@ final class HedgeTimer: Sendable {
     static let minimumSamples = 50
     static let maxAgeMs: Int64 = 60_000
     static let floor: Duration = .milliseconds(1)
+    /// Methods tracked; calls of others are not hedged.
+    static let maxMethods = 256
 
-    private struct State {
-        var methods: [String: RecentValues] = [:]
-        var cached: [String: (delay: Duration?, atMs: Int64, samples: Int)] = [:]
+    private let methods = Mutex<[String: RecentQuantile]>([:])
+
+    private func p95(_ method: String, creating: Bool) -> RecentQuantile? {
+        methods.withLock { methods in
+            if let existing = methods[method] { return existing }
+            guard creating, methods.count < Self.maxMethods else { return nil }
+            let made = RecentQuantile(quantile: 0.95, capacity: Self.window, maxAgeMs: Self.maxAgeMs, minimumSamples: Self.minimumSamples)
+            methods[method] = made
+            return made
+        }
     }
-
-    private let state = Mutex(State())
 
     func record(_ method: String, milliseconds: Double, nowMs: Int64) {
-        state.withLock { state in
-            if state.methods[method] == nil {
-                guard state.methods.count < 256 else { return }
-                state.methods[method] = RecentValues(capacity: Self.window, maxAgeMs: Self.maxAgeMs)
-            }
-            state.methods[method]?.append(milliseconds, atMs: nowMs)
-        }
+        p95(method, creating: true)?.record(milliseconds, nowMs: nowMs)
     }
 
-    /// The hedge delay for `method`, or nil while too few calls have been seen. Recomputed at
-    /// most every 50 ms or 25 calls, so a call does not sort 500 numbers.
+    /// The hedge delay for `method`, or nil while too few calls have been seen (the p95 is
+    /// recomputed at most every 50 ms, `RecentQuantile`).
     func delay(for method: String, nowMs: Int64) -> Duration? {
-        state.withLock { state in
-            guard let window = state.methods[method] else { return nil }
-            if let cached = state.cached[method], nowMs - cached.atMs < 50 { return cached.delay }
-            let count = window.count(nowMs: nowMs)
-            var delay: Duration?
-            if count >= Self.minimumSamples, let p95 = window.quantiles([0.95], nowMs: nowMs)?.first {
-                delay = max(Self.floor, .microseconds(Int64(p95 * 1000)))
-            }
-            state.cached[method] = (delay, nowMs, count)
-            return delay
-        }
+        guard let p95 = p95(method, creating: false)?.value(nowMs: nowMs) else { return nil }
+        return max(Self.floor, .microseconds(Int64(p95 * 1000)))
     }
 }

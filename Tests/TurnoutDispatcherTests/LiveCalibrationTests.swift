@@ -16,6 +16,19 @@ import TurnoutTelemetry
     }
 }
 
+@Suite struct RecentQuantileTests {
+    @Test func isTakenOnceThereAreEnoughValuesThenRecomputedAtMostEveryRefresh() {
+        let p95 = RecentQuantile(quantile: 0.95, capacity: 100, maxAgeMs: 10_000, minimumSamples: 20, refreshMs: 50)
+        for index in 0..<19 { p95.record(1, nowMs: Int64(index)) }
+        #expect(p95.value(nowMs: 19) == nil, "19 values are too few")
+        p95.record(1, nowMs: 19)
+        #expect(p95.value(nowMs: 20) == 1, "the twentieth counts at once")
+        for _ in 0..<100 { p95.record(10, nowMs: 30) }
+        #expect(p95.value(nowMs: 60) == 1, "within 50 ms of the last computation, the same number")
+        #expect(p95.value(nowMs: 70) == 10, "then the window's own")
+    }
+}
+
 @Suite struct ShareControllerTests {
     /// A deterministic stream of win rates spread evenly over `low...high`.
     static func rates(_ count: Int, _ low: Double, _ high: Double, offset: Int = 0) -> [Double] {
