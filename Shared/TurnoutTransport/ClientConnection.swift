@@ -60,6 +60,12 @@ final class ClientConnection: FramedConnection, @unchecked Sendable {
                     continuation.resume(returning: .failure(failure))
                     return
                 }
+                // A task cancelled before this point ran `onCancel` with nothing registered to
+                // complete; without this check its call would wait out the whole deadline.
+                if Task.isCancelled {
+                    complete(id, with: .failure(RPCError(.cancelled, "\(method) was cancelled by the caller")))
+                    return
+                }
                 send(frame)
             }
         } onCancel: {

@@ -235,6 +235,28 @@ import TurnoutWire
         await server.stop()
     }
 
+    /// A call made by a task that is already cancelled ends at once, not at its deadline (the
+    /// cancellation handler runs before the call is registered; a lost hedge is such a task).
+    @Test func aCallFromACancelledTaskEndsAtOnce() async throws {
+        let server = try InProcessServer(registry: ServerBadInputTests.registry())
+        let client = try WireClient.forTesting([server.target])
+        let started = ContinuousClock.now
+        let task = Task { () async -> RPCError? in
+            withUnsafeCurrentTask { $0?.cancel() }
+            do {
+                _ = try await client.call(EchoService.sleep, EchoService.SleepRequest(ms: 30_000), deadline: .after(.seconds(5)))
+                return nil
+            } catch {
+                return error as? RPCError
+            }
+        }
+        let error = await task.value
+        #expect(error?.code == .cancelled, "\(String(describing: error))")
+        #expect(ContinuousClock.now - started < .seconds(1), "not the 5 s deadline")
+        client.shutdown()
+        await server.stop()
+    }
+
     @Test func noReachableEndpointIsUnavailable() async throws {
         let client = try WireClient.forTesting([HostPort(host: "127.0.0.1", port: 1)]) { $0.maxAttempts = 2 }
         do {
@@ -270,6 +292,11 @@ enum Probe {
         for _ in 0..<100 { _ = try await client.call(EchoService.sleep, EchoService.SleepRequest(ms: 1), deadline: .after(.seconds(5))) }
         let frozen = servers[0]
         kill(frozen.process.pid, SIGSTOP)
+        // The signal is queued; wait until the kernel reports the process stopped ("T").
+        try await waitUntil(timeout: .seconds(5)) {
+            let stat = (try? String(contentsOfFile: "/proc/\(frozen.process.pid)/stat", encoding: .utf8)) ?? ""
+            return stat.split(separator: ")").last?.split(separator: " ").first == "T"
+        }
         var slowest: Duration = .zero
         var answeredBy: [Int32: Int] = [:]
         for _ in 0..<200 {
