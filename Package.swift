@@ -47,7 +47,7 @@ let package = Package(
         // Numeric modules are optimised in debug builds too (see `optimisedInDebug`).
         .target(name: "TurnoutStorage", dependencies: ["CSQLite"], path: "Shared/TurnoutStorage", swiftSettings: strictSettings + optimisedInDebug),
         // all-MiniLM-L6-v2 in Swift: safetensors reader, BERT tokenizer, encoder on OpenBLAS.
-        .target(name: "TurnoutEmbedding", dependencies: ["COpenBLAS"], path: "Shared/TurnoutEmbedding", swiftSettings: strictSettings + optimisedInDebug),
+        .target(name: "TurnoutEmbedding", dependencies: ["COpenBLAS", "CTurnoutKernels"], path: "Shared/TurnoutEmbedding", swiftSettings: strictSettings + optimisedInDebug),
         // The embedding service's logic: cache, batching, backends, handlers.
         .target(
             name: "TurnoutEmbedder",
@@ -203,7 +203,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TurnoutEmbeddingTests",
-            dependencies: ["TurnoutEmbedding"],
+            dependencies: ["TurnoutEmbedding", "CTurnoutKernels"],
             path: "Tests/TurnoutEmbeddingTests",
             swiftSettings: strictSettings
         ),

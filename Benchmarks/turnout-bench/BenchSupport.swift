@@ -19,7 +19,7 @@ enum BenchSupport {
 
     /// One JSON object with sorted keys; integers print without a fraction, flags as
     /// `true`/`false`.
-    static func json(_ values: [String: Double], flags: [String: Bool] = [:]) -> String {
+    static func json(_ values: [String: Double], flags: [String: Bool] = [:], strings: [String: String] = [:]) -> String {
         var fields = values.keys.map { key -> (String, String) in
             let value = values[key] ?? 0
             let text: String
@@ -36,6 +36,7 @@ enum BenchSupport {
             return (key, text)
         }
         fields += flags.map { ($0.key, $0.value ? "true" : "false") }
+        fields += strings.map { ($0.key, "\"\($0.value)\"") }
         return "{" + fields.sorted { $0.0 < $1.0 }.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
     }
 

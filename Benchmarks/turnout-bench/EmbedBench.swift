@@ -9,6 +9,10 @@ import TurnoutWire
 
 /// `turnout bench embed`: the native encoder's latency and throughput, its achieved GFLOP/s
 /// against this machine's sgemm peak (measured in the same run), and the service end to end.
+///
+/// The encoder runs at `--precision` (auto: the fastest path this CPU has); when that is not
+/// fp32, the fp32 encoder is measured in the same run too, and `*_speedup` fields are the
+/// ratios, and `parity_min_cosine` is the lowest cosine between the two paths' vectors.
 enum EmbedBench {
     static let spec = CommandSpec(
         name: "turnout bench embed",
@@ -18,12 +22,15 @@ enum EmbedBench {
             OptionSpec("model-dir", env: "TURNOUT_MODEL_DIR", default: "models/all-MiniLM-L6-v2", value: "DIR", help: "Model directory"),
             OptionSpec("seconds", default: "3", value: "S", help: "Measured seconds per phase"),
             OptionSpec("clients", default: "16", value: "N", help: "Concurrent clients for the service phase"),
+            OptionSpec("precision", default: "auto", value: "auto|fp32|int8", help: "The encoder's arithmetic (auto: int8 with AVX-512 VNNI, else fp32)"),
             .flag("no-service", help: "Skip the end-to-end service phase"),
         ]
     )
 
     /// About 64 tokens with [CLS] and [SEP].
     static let prompt = "Explain, step by step, how a transformer encoder turns a sentence into a vector: tokenization, embeddings, self-attention across twelve heads, the feed-forward layers, and mean pooling, and say why each step matters for search, clustering and routing questions between models"
+    /// A routed chat question as `bench dispatch` sends it (about 25 tokens).
+    static let routedPrompt = "Question 1234567890-42: how many primes are there below 142?"
     /// Short prompts, as chat questions often are (about 10 tokens).
     static let shortPrompts = ["What is the capital of France?", "Write a haiku about autumn.", "How do I reverse a list in Python?", "Translate hello into Spanish."]
 
@@ -33,53 +40,42 @@ enum EmbedBench {
             BenchSupport.warnIfDebug()
             let seconds = try options.double("seconds")
             let directory = URL(fileURLWithPath: options.string("model-dir") ?? "models/all-MiniLM-L6-v2")
-            let model = try MiniLM(directory: directory)
-            let tokens = model.tokenize(prompt)
-            var report: [String: Double] = ["prompt_tokens": Double(tokens.count)]
-
-            // Single queries, one after another.
-            for _ in 0..<20 { _ = model.encode([tokens]) }
-            var latencies: [Double] = []
-            let singleEnd = Date().addingTimeInterval(seconds)
-            while Date() < singleEnd {
-                let start = DispatchTime.now().uptimeNanoseconds
-                _ = model.encode([model.tokenize(prompt)])
-                latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            guard let precision = EncoderPrecision(option: options.string("precision") ?? "auto") else {
+                throw BenchError("--precision must be auto, fp32 or int8")
             }
-            latencies.sort()
-            report["single_p50_ms"] = percentile(latencies, 0.5)
-            report["single_p99_ms"] = percentile(latencies, 0.99)
-            report["batch1_qps"] = Double(latencies.count) / (latencies.reduce(0, +) / 1000)
-            report["batch1_tokens_per_s"] = report["batch1_qps"].map { $0 * Double(tokens.count) }
-
-            // Batches of 32 prompts of about 64 tokens.
-            let batch = (0..<32).map { model.tokenize("\(prompt) \($0)") }
-            let batchTokens = batch.reduce(0) { $0 + $1.count }
-            let (passes, batchSeconds) = timePasses(model, batch, seconds: seconds)
-            report["batch32_qps"] = Double(passes * 32) / batchSeconds
-            report["batch32_tokens_per_s"] = Double(passes * batchTokens) / batchSeconds
-            let longest = batch.map(\.count).max() ?? 0
-            let flopsPerPass = flops(sequences: 32, length: longest)
-            report["encoder_gflops"] = flopsPerPass * Double(passes) / batchSeconds / 1e9
-            report["mflop_per_token"] = flopsPerPass / Double(32 * longest) / 1e6
-            // Short prompts, batch 32: the comparison with onnxruntime and PyTorch on this machine.
-            let shortBatch = (0..<32).map { model.tokenize("\(shortPrompts[$0 % shortPrompts.count]) \($0)") }
-            let (shortPasses, shortSeconds) = timePasses(model, shortBatch, seconds: seconds)
-            report["short_batch32_qps"] = Double(shortPasses * 32) / shortSeconds
-            report["short_prompt_tokens"] = Double(shortBatch.reduce(0) { $0 + $1.count }) / 32
+            let model = try MiniLM(directory: directory, precision: precision)
+            var report = try measureEncoder(model, seconds: seconds)
+            if precision != .float32 {
+                let reference = try MiniLM(directory: directory, precision: .float32)
+                let baseline = try measureEncoder(reference, seconds: seconds)
+                for key in ["single_p50_ms", "routed_single_p50_ms", "batch32_qps", "short_batch32_qps"] {
+                    report["fp32_" + key] = baseline[key]
+                }
+                report["single_speedup"] = (baseline["single_p50_ms"] ?? 0) / (report["single_p50_ms"] ?? 1)
+                report["routed_single_speedup"] = (baseline["routed_single_p50_ms"] ?? 0) / (report["routed_single_p50_ms"] ?? 1)
+                report["batch32_speedup"] = (report["batch32_qps"] ?? 0) / (baseline["batch32_qps"] ?? 1)
+                let texts = [prompt, routedPrompt, "", "Hello world"] + shortPrompts + (0..<8).map { "\(prompt) \($0)" }
+                report["parity_min_cosine"] = zip(model.embed(texts), reference.embed(texts)).map { pair in
+                    zip(pair.0, pair.1).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+                }.min()
+            }
             report["sgemm_peak_gflops"] = sgemmPeak()
             report["ratio_to_peak"] = (report["encoder_gflops"] ?? 0) / (report["sgemm_peak_gflops"] ?? 1)
-            report["floor_single_ms"] = flops(sequences: 1, length: tokens.count) / ((report["sgemm_peak_gflops"] ?? 1) * 1e9) * 1000
+            report["floor_single_ms"] = flops(sequences: 1, length: Int(report["prompt_tokens"] ?? 0)) / ((report["sgemm_peak_gflops"] ?? 1) * 1e9) * 1000
 
             if !options.flag("no-service") {
-                let (serviceQPS, serviceP50, serviceP99) = try await service(directory: directory, clients: try options.int("clients", range: 1...256), seconds: seconds)
-                report["service_c16_qps"] = serviceQPS
-                report["service_c16_p50_ms"] = serviceP50
-                report["service_c16_p99_ms"] = serviceP99
+                let service = try await serviceFigures(directory: directory, precision: precision, clients: try options.int("clients", range: 1...256), seconds: seconds)
+                report.merge(service) { $1 }
+                report["service_c1_added_ms"] = (report["service_c1_p50_ms"] ?? 0) - (report["routed_single_p50_ms"] ?? 0)
             }
+            let path = ["encoder_path": precision.kernel]
             if options.flag("json") {
-                print(BenchSupport.json(report.mapValues { ($0 * 1000).rounded() / 1000 }))
+                // The parity gap is far below the rounding step the timings are printed at.
+                var rounded = report.mapValues { ($0 * 1000).rounded() / 1000 }
+                rounded["parity_min_cosine"] = report["parity_min_cosine"].map { ($0 * 1e6).rounded() / 1e6 }
+                print(BenchSupport.json(rounded, strings: path))
             } else {
+                print("encoder_path: \(precision.kernel)")
                 for key in report.keys.sorted() { print("\(key): \(String(format: "%.3f", report[key] ?? 0))") }
             }
             return 0
@@ -87,6 +83,49 @@ enum EmbedBench {
             printError("turnout bench embed: \(error)")
             return 1
         }
+    }
+
+    /// The encoder alone: single-query latency (64 and 25 tokens), batch-32 throughput, GFLOP/s.
+    static func measureEncoder(_ model: MiniLM, seconds: Double) throws -> [String: Double] {
+        let tokens = model.tokenize(prompt)
+        var report: [String: Double] = ["prompt_tokens": Double(tokens.count)]
+        for _ in 0..<20 { _ = model.encode([tokens]) }
+        let latencies = singleLatencies(model, prompt, seconds: seconds)
+        report["single_p50_ms"] = percentile(latencies, 0.5)
+        report["single_p99_ms"] = percentile(latencies, 0.99)
+        report["batch1_qps"] = Double(latencies.count) / (latencies.reduce(0, +) / 1000)
+        report["batch1_tokens_per_s"] = report["batch1_qps"].map { $0 * Double(tokens.count) }
+        report["routed_prompt_tokens"] = Double(model.tokenize(routedPrompt).count)
+        report["routed_single_p50_ms"] = percentile(singleLatencies(model, routedPrompt, seconds: seconds / 2), 0.5)
+
+        // Batches of 32 prompts of about 64 tokens.
+        let batch = (0..<32).map { model.tokenize("\(prompt) \($0)") }
+        let batchTokens = batch.reduce(0) { $0 + $1.count }
+        let (passes, batchSeconds) = timePasses(model, batch, seconds: seconds)
+        report["batch32_qps"] = Double(passes * 32) / batchSeconds
+        report["batch32_tokens_per_s"] = Double(passes * batchTokens) / batchSeconds
+        let longest = batch.map(\.count).max() ?? 0
+        let flopsPerPass = flops(sequences: 32, length: longest)
+        report["encoder_gflops"] = flopsPerPass * Double(passes) / batchSeconds / 1e9
+        report["mflop_per_token"] = flopsPerPass / Double(32 * longest) / 1e6
+        // Short prompts, batch 32: the comparison with onnxruntime and PyTorch on this machine.
+        let shortBatch = (0..<32).map { model.tokenize("\(shortPrompts[$0 % shortPrompts.count]) \($0)") }
+        let (shortPasses, shortSeconds) = timePasses(model, shortBatch, seconds: seconds)
+        report["short_batch32_qps"] = Double(shortPasses * 32) / shortSeconds
+        report["short_prompt_tokens"] = Double(shortBatch.reduce(0) { $0 + $1.count }) / 32
+        return report
+    }
+
+    /// Milliseconds per single-text encode of `text` (tokenizing included), sorted, for about `seconds`.
+    static func singleLatencies(_ model: MiniLM, _ text: String, seconds: Double) -> [Double] {
+        var latencies: [Double] = []
+        let end = Date().addingTimeInterval(seconds)
+        while Date() < end {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = model.encode([model.tokenize(text)])
+            latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        return latencies.sorted()
     }
 
     /// Forward passes of `batch` completed in about `seconds` (after one warm-up), and the time they took.
@@ -128,11 +167,13 @@ enum EmbedBench {
         return best
     }
 
-    /// Single-text requests from `clients` concurrent callers to a real embedder process (cache off).
-    static func service(directory: URL, clients: Int, seconds: Double) async throws -> (Double, Double, Double) {
+    /// A real embedder process (cache off) at `precision`: one client sending distinct routed-size
+    /// texts one at a time (`service_c1_*`), then `clients` concurrent callers with 64-token texts.
+    static func serviceFigures(directory: URL, precision: EncoderPrecision, clients: Int, seconds: Double) async throws -> [String: Double] {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("turnout-bench-embed-\(UUID().uuidString)")
         let process = try ManagedProcess(executable: BenchSupport.executable("turnout-embedder"), arguments: [
             "--listen", "127.0.0.1:0", "--state-dir", state.path, "--model-dir", directory.path, "--cache-entries", "0", "--log-level", "warning",
+            "--encoder-precision", precision.rawValue,
         ])
         defer {
             process.terminate()
@@ -143,16 +184,29 @@ enum EmbedBench {
         configuration.connectionsPerEndpoint = 4
         let client = try WireClient(configuration: configuration, logger: Logger(service: "bench", minimumLevel: .error))
         defer { client.shutdown() }
-        let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        let single = try await load(client, clients: 1, seconds: seconds / 2) { _, index in "Question 1234567890-\(index): how many primes are there below \(index + 100)?" }
         let started = ContinuousClock.now
-        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+        let loaded = try await load(client, clients: clients, seconds: seconds) { worker, index in "\(prompt) \(worker)-\(index)" }
+        let total = (ContinuousClock.now - started).seconds
+        return [
+            "service_c1_p50_ms": percentile(single, 0.5),
+            "service_c16_qps": Double(loaded.count) / total,
+            "service_c16_p50_ms": percentile(loaded, 0.5),
+            "service_c16_p99_ms": percentile(loaded, 0.99),
+        ]
+    }
+
+    /// Sorted milliseconds of single-text Embed calls from `clients` concurrent callers for about `seconds`.
+    static func load(_ client: WireClient, clients: Int, seconds: Double, text: @escaping @Sendable (Int, Int) -> String) async throws -> [Double] {
+        let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+        return try await withThrowingTaskGroup(of: [Double].self) { group in
             for worker in 0..<clients {
                 group.addTask {
                     var mine: [Double] = []
                     var index = 0
                     while ContinuousClock.now < end {
                         let start = DispatchTime.now().uptimeNanoseconds
-                        _ = try await client.call(EmbedderAPI.embed, EmbedderAPI.EmbedRequest(texts: ["\(prompt) \(worker)-\(index)"]))
+                        _ = try await client.call(EmbedderAPI.embed, EmbedderAPI.EmbedRequest(texts: [text(worker, index)]))
                         mine.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
                         index += 1
                     }
@@ -161,9 +215,6 @@ enum EmbedBench {
             }
             return try await group.reduce(into: [Double]()) { $0 += $1 }.sorted()
         }
-        let elapsed = ContinuousClock.now - started
-        let total = elapsed.seconds
-        return (Double(latencies.count) / total, percentile(latencies, 0.5), percentile(latencies, 0.99))
     }
 
     static func percentile(_ sorted: [Double], _ fraction: Double) -> Double {

@@ -1,4 +1,5 @@
 import Foundation
+import TurnoutEmbedding
 import TurnoutHTTPClient
 import TurnoutRuntime
 import TurnoutTelemetry
@@ -14,6 +15,8 @@ public enum EmbedderProgram {
         options: ServerOptions.specs(prefix: "TURNOUT_EMBEDDER", defaultListen: "0.0.0.0:7101") + [
             OptionSpec("backend", env: "TURNOUT_EMBEDDER_BACKEND", default: "local", value: "local|remote", help: "Embed in-process with the native model, or call an OpenAI-compatible /embeddings API"),
             OptionSpec("model-dir", env: "TURNOUT_MODEL_DIR", default: "models/all-MiniLM-L6-v2", value: "DIR", help: "Local model directory (model.safetensors, vocab.txt) from scripts/setup.sh"),
+            OptionSpec("encoder-precision", env: "TURNOUT_EMBEDDER_ENCODER_PRECISION", default: "fp32", value: "auto|fp32|int8",
+                       help: "The local encoder's arithmetic: fp32 (the reference), int8 (AVX-512 VNNI; routing quality not yet measured), or auto (int8 where the CPU has VNNI)"),
             OptionSpec("remote-url", env: "TURNOUT_EMBEDDER_REMOTE_URL", default: "https://api.openai.com/v1", value: "URL", help: "Remote API base URL, including the version path"),
             OptionSpec("remote-model", env: "TURNOUT_EMBEDDER_REMOTE_MODEL", default: "text-embedding-3-small", value: "NAME", help: "Remote embedding model"),
             OptionSpec("remote-dims", env: "TURNOUT_EMBEDDER_REMOTE_DIMS", default: "1536", value: "N", help: "Dimensions of the remote model's vectors"),
@@ -29,7 +32,7 @@ public enum EmbedderProgram {
 
     /// Builds the service from parsed options.
     /// - Throws: `ConfigurationError` for bad options, or the model loader's error naming the missing file.
-    public static func makeService(_ context: ServiceRunner.Context, loadEncoder: (URL) throws -> any SentenceEncoder) throws -> ServiceRunner.Service {
+    public static func makeService(_ context: ServiceRunner.Context, loadEncoder: (URL, EncoderPrecision) throws -> any SentenceEncoder) throws -> ServiceRunner.Service {
         let options = context.options
         let logger = context.logger
         let metrics = context.metrics
@@ -44,7 +47,11 @@ public enum EmbedderProgram {
         switch backendName {
         case "local":
             let directory = URL(fileURLWithPath: options.string("model-dir") ?? "models/all-MiniLM-L6-v2")
-            let encoder = try loadEncoder(directory)
+            let precisionOption = options.string("encoder-precision") ?? "auto"
+            guard let precision = EncoderPrecision(option: precisionOption) else {
+                throw ConfigurationError.invalid("--encoder-precision must be auto, fp32 or int8, got \"\(precisionOption)\"")
+            }
+            let encoder = try loadEncoder(directory, precision)
             var batching = DynamicBatcher.Configuration()
             batching.maxWait = try options.duration("batch-wait")
             batching.tokenBudget = try options.int("batch-tokens", range: 256...1_000_000)
@@ -54,7 +61,8 @@ public enum EmbedderProgram {
             }
             backend = local
             stop = { local.shutdown() }
-            logger.info("loaded the local model", ["model": .string(encoder.modelID), "dims": .int(encoder.dimensions), "dir": .string(directory.path)])
+            logger.info("loaded the local model", ["model": .string(encoder.modelID), "dims": .int(encoder.dimensions), "dir": .string(directory.path),
+                                                   "encoder": .string(precision.kernel)])
         case "remote":
             let keyVariable = options.string("remote-api-key-env") ?? "OPENAI_API_KEY"
             var configuration = RemoteEmbeddingBackend.Configuration(

@@ -1,3 +1,5 @@
+import CTurnoutKernels
+
 /// Scratch memory for one forward pass, kept between calls so steady-state encoding allocates
 /// nothing (fresh multi-megabyte buffers would cost a page fault per 4 KiB on every call).
 ///
@@ -18,6 +20,24 @@ final class EncoderWorkspace: @unchecked Sendable {
     private(set) var projected: UnsafeMutablePointer<Float>
     /// [tokens, I]: the feed-forward intermediate activations.
     private(set) var intermediate: UnsafeMutablePointer<Float>
+    /// [tokens rounded up to 4, codeStride]: a projection's input rows quantized for the int8
+    /// path (code + 128), and each row's scale. The int8 kernel reads whole tiles of 4 rows.
+    private(set) var codes: UnsafeMutablePointer<UInt8>
+    private(set) var rowScales: UnsafeMutablePointer<Float>
+    /// Bytes per quantized row: the widest projection input, padded to the kernel's depth groups.
+    let codeStride: Int
+    /// Per row: how many values lie beyond its clipping threshold, and (in `outlierLimit` slots
+    /// per row) their channels and fp32 residuals.
+    private(set) var outlierCounts: UnsafeMutablePointer<UInt32>
+    private(set) var outlierChannels: UnsafeMutablePointer<UInt32>
+    private(set) var outlierResiduals: UnsafeMutablePointer<Float>
+    /// Most outliers kept per row.
+    static let outlierLimit = 16
+    /// The rows of each sequence's first and last token ([CLS] and [SEP]), which the int8 path
+    /// multiplies with bf16 weights instead, and room for their inputs as bf16 pairs.
+    private(set) var specialRows: [UInt32] = []
+    private(set) var specialPairs: UnsafeMutablePointer<UInt32>
+    private var specialCapacity = 0
     /// Most query rows an attention block holds.
     static let attentionBlockRows = 64
 
@@ -38,18 +58,29 @@ final class EncoderWorkspace: @unchecked Sendable {
         projected = .allocate(capacity: 1)
         intermediate = .allocate(capacity: 1)
         scores = .allocate(capacity: 1)
+        codeStride = turnout_qgemm_padded_depth(max(configuration.hiddenSize, configuration.intermediateSize))
+        codes = .allocate(capacity: 1)
+        rowScales = .allocate(capacity: 1)
+        outlierCounts = .allocate(capacity: 1)
+        outlierChannels = .allocate(capacity: 1)
+        outlierResiduals = .allocate(capacity: 1)
+        specialPairs = .allocate(capacity: 1)
     }
 
     deinit {
-        for buffer in [hidden, queryKeyValue, context, projected, intermediate, scores] {
+        for buffer in [hidden, queryKeyValue, context, projected, intermediate, scores, rowScales, outlierResiduals] {
             buffer.deallocate()
         }
+        codes.deallocate()
+        specialPairs.deallocate()
+        outlierCounts.deallocate()
+        outlierChannels.deallocate()
     }
 
     /// Bytes held, for callers deciding whether to keep a workspace around.
     var byteCount: Int {
         let perToken = configuration.hiddenSize * 6 + configuration.intermediateSize
-        return (tokenCapacity * perToken + attentionWorkers * scoreCapacity) * MemoryLayout<Float>.stride
+        return (tokenCapacity * (perToken + 2 + 2 * Self.outlierLimit) + attentionWorkers * scoreCapacity) * MemoryLayout<Float>.stride + tokenCapacity * codeStride
     }
 
     /// Grows the buffers to hold `tokens` stacked tokens and sequences of up to `longestSequence`.
@@ -63,6 +94,16 @@ final class EncoderWorkspace: @unchecked Sendable {
             replace(&context, count: capacity * hiddenSize)
             replace(&projected, count: capacity * hiddenSize)
             replace(&intermediate, count: capacity * configuration.intermediateSize)
+            replace(&rowScales, count: capacity)
+            replace(&outlierResiduals, count: capacity * Self.outlierLimit)
+            outlierCounts.deallocate()
+            outlierCounts = .allocate(capacity: capacity)
+            outlierChannels.deallocate()
+            outlierChannels = .allocate(capacity: capacity * Self.outlierLimit)
+            // Zeroed once: rows past a batch's last token are read by the int8 kernel's last tile.
+            codes.deallocate()
+            codes = .allocate(capacity: capacity * codeStride)
+            codes.initialize(repeating: 128, count: capacity * codeStride)
             tokenCapacity = capacity
         }
         let scoreCount = Self.attentionBlockRows * longestSequence
@@ -73,6 +114,28 @@ final class EncoderWorkspace: @unchecked Sendable {
     }
 
     /// Score rows of attention worker `worker`: room for `attentionBlockRows` rows of the longest sequence.
+    /// Records which rows are special for this batch (first and last of each sequence).
+    func markSpecialRows(lengths: [Int], offsets: [Int]) {
+        specialRows.removeAll(keepingCapacity: true)
+        for (length, start) in zip(lengths, offsets) where length > 0 {
+            specialRows.append(UInt32(start))
+            if length > 1 { specialRows.append(UInt32(start + length - 1)) }
+        }
+        if specialRows.count > specialCapacity {
+            specialCapacity = (specialRows.count + 63) & ~63
+            specialPairs.deallocate()
+            specialPairs = .allocate(capacity: specialCapacity * specialPairStride)
+        }
+    }
+
+    /// bf16 pairs per special row: half the widest projection input.
+    var specialPairStride: Int { (max(configuration.hiddenSize, configuration.intermediateSize) + 1) / 2 }
+
+    /// The outlier buffers as the int8 kernels take them.
+    var outliers: turnout_qgemm_outliers {
+        turnout_qgemm_outliers(counts: outlierCounts, channels: outlierChannels, residuals: outlierResiduals, limit: Self.outlierLimit)
+    }
+
     func scores(worker: Int) -> UnsafeMutablePointer<Float> {
         scores + worker * scoreCapacity
     }

@@ -22,8 +22,10 @@ public final class MiniLM: Sendable {
     /// Loads the model in `directory`.
     /// - Parameters:
     ///   - maxSequenceLength: ids per text including `[CLS]` and `[SEP]` (sentence-transformers uses 256).
+    ///   - precision: what the encoder's projections compute in (fp32, the reference, by default).
     /// - Throws: `EmbeddingModelError` naming the missing or damaged file and the set-up command.
-    public init(directory: URL, modelID: String = MiniLM.defaultModelID, maxSequenceLength: Int = 256) throws(EmbeddingModelError) {
+    public init(directory: URL, modelID: String = MiniLM.defaultModelID, maxSequenceLength: Int = 256,
+                precision: EncoderPrecision = .float32) throws(EmbeddingModelError) {
         let vocabularyPath = directory.appendingPathComponent("vocab.txt").path
         let weightsPath = directory.appendingPathComponent("model.safetensors").path
         let configurationPath = directory.appendingPathComponent("config.json").path
@@ -42,7 +44,7 @@ public final class MiniLM: Sendable {
         } catch {
             throw .invalidWeights(error)
         }
-        encoder = try MiniLMEncoder(file: file, configuration: configuration, unknownTokenID: vocabulary.unknownID)
+        encoder = try MiniLMEncoder(file: file, configuration: configuration, unknownTokenID: vocabulary.unknownID, precision: precision)
         self.modelID = modelID
         self.directory = directory
         tokenizer = BertTokenizer(vocabulary: vocabulary, maxLength: min(maxSequenceLength, configuration.maxPositions))

@@ -1,4 +1,5 @@
 import COpenBLAS
+import CTurnoutKernels
 import Dispatch
 import Foundation
 import Synchronization
@@ -20,6 +21,11 @@ import Synchronization
 /// when OpenBLAS loads). On the 2-core development machine that made batches of 64-token
 /// texts 8% and of 256-token texts 17% faster, but single queries about 0.5 ms slower.
 ///
+/// Precision: the projections run in fp32 on OpenBLAS or in int8 on AVX-512 VNNI
+/// (`EncoderPrecision`); in int8 every product is split by output columns over one worker per
+/// core here, so OpenBLAS's own threads never wake (attention's small products run on the
+/// calling thread either way).
+///
 /// Thread safety: weights are immutable and each call takes a private workspace from a small
 /// pool, so one instance may be used from several threads at once. Throughput is best with
 /// one caller at a time, since each call already uses every core.
@@ -27,7 +33,11 @@ public final class MiniLMEncoder: Sendable {
     public let configuration: MiniLMConfiguration
     /// Substituted for ids outside the vocabulary, so bad input cannot read outside the table.
     public let unknownTokenID: Int32
+    /// What the projections compute in.
+    public let precision: EncoderPrecision
     private let weights: MiniLMWeights
+    /// The projections' weights in int8, one entry per layer; empty in fp32.
+    private let quantizedLayers: [QuantizedLayer]
     private let idleWorkspaces = Mutex<[EncoderWorkspace]>([])
     /// Threads computing attention at once: one per core.
     private let attentionWorkers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 16))
@@ -41,7 +51,9 @@ public final class MiniLMEncoder: Sendable {
     /// - Parameter unknownTokenID: the vocabulary's `[UNK]` id (100 in BERT's uncased vocabulary).
     /// - Throws: `EmbeddingModelError.invalidConfiguration` for a configuration the kernels cannot
     ///   run, `.invalidWeights` for a missing, misshapen or unreadable tensor.
-    public init(file: SafetensorsFile, configuration: MiniLMConfiguration = .init(), unknownTokenID: Int32 = 100) throws(EmbeddingModelError) {
+    /// - Parameter precision: the projections' arithmetic; int8 quantizes the weights here, once.
+    public init(file: SafetensorsFile, configuration: MiniLMConfiguration = .init(), unknownTokenID: Int32 = 100,
+                precision: EncoderPrecision = .float32) throws(EmbeddingModelError) {
         if let problem = configuration.problem {
             throw .invalidConfiguration(path: file.path, reason: problem)
         }
@@ -50,11 +62,15 @@ public final class MiniLMEncoder: Sendable {
         }
         self.configuration = configuration
         self.unknownTokenID = unknownTokenID
+        self.precision = precision
+        let weights: MiniLMWeights
         do {
             weights = try MiniLMWeights(file: file, configuration: configuration)
         } catch {
             throw .invalidWeights(error)
         }
+        self.weights = weights
+        quantizedLayers = precision == .int8 ? weights.layers.map { QuantizedLayer($0, configuration: configuration) } : []
     }
 
     /// Length of each output vector (the hidden size, 384).
@@ -89,8 +105,9 @@ public final class MiniLMEncoder: Sendable {
         }
         embed(sequences, offsets: offsets, into: workspace)
         let lengths = sequences.map(\.count)
-        for layer in weights.layers {
-            run(layer, lengths: lengths, offsets: offsets, tokens: total, workspace: workspace)
+        if !quantizedLayers.isEmpty { workspace.markSpecialRows(lengths: lengths, offsets: offsets) }
+        for (index, layer) in weights.layers.enumerated() {
+            run(layer, quantized: quantizedLayers.isEmpty ? nil : quantizedLayers[index], lengths: lengths, offsets: offsets, tokens: total, workspace: workspace)
         }
         return zip(sequences, offsets).map { sequence, start in
             EncoderKernels.meanPoolNormalized(workspace.hidden + start * dimensions, count: sequence.count, width: dimensions)
@@ -127,30 +144,81 @@ public final class MiniLMEncoder: Sendable {
     /// One post-LN transformer layer over all stacked tokens, updating `workspace.hidden`.
     /// Each projection's output is first filled with its bias rows, so the sgemm (beta = 1)
     /// adds the bias at no extra pass; the residual is added inside the LayerNorm pass.
-    private func run(_ layer: MiniLMWeights.Layer, lengths: [Int], offsets: [Int], tokens: Int, workspace: EncoderWorkspace) {
+    private func run(_ layer: MiniLMWeights.Layer, quantized: QuantizedLayer?, lengths: [Int], offsets: [Int], tokens: Int, workspace: EncoderWorkspace) {
         let hidden = configuration.hiddenSize, inner = configuration.intermediateSize
         let epsilon = configuration.layerNormEpsilon
 
         // Self-attention: fused Q|K|V projection, attention per sequence and head, output projection.
         EncoderKernels.broadcastRows(layer.queryKeyValueBias, into: workspace.queryKeyValue, rows: tokens, width: 3 * hidden)
-        Self.multiply(tokens, 3 * hidden, hidden, workspace.hidden, hidden, transposingB: layer.queryKeyValueWeight, hidden, into: workspace.queryKeyValue, 3 * hidden)
+        project(tokens, workspace.hidden, hidden, layer.queryKeyValueWeight, quantized?.queryKeyValue, outputs: 3 * hidden, into: workspace.queryKeyValue, workspace)
         attend(lengths: lengths, offsets: offsets, workspace: workspace)
         EncoderKernels.broadcastRows(layer.attentionOutputBias, into: workspace.projected, rows: tokens, width: hidden)
-        Self.multiply(tokens, hidden, hidden, workspace.context, hidden, transposingB: layer.attentionOutputWeight, hidden, into: workspace.projected, hidden)
+        project(tokens, workspace.context, hidden, layer.attentionOutputWeight, quantized?.attentionOutput, outputs: hidden, into: workspace.projected, workspace)
         EncoderKernels.layerNorm(
             workspace.hidden, adding: workspace.projected, count: tokens, width: hidden,
             scale: layer.attentionNormScale, bias: layer.attentionNormBias, epsilon: epsilon)
 
         // Feed-forward: expand, exact GELU, contract, residual LayerNorm.
         EncoderKernels.broadcastRows(layer.intermediateBias, into: workspace.intermediate, rows: tokens, width: inner)
-        Self.multiply(tokens, inner, hidden, workspace.hidden, hidden, transposingB: layer.intermediateWeight, hidden, into: workspace.intermediate, inner)
+        project(tokens, workspace.hidden, hidden, layer.intermediateWeight, quantized?.intermediate, outputs: inner, into: workspace.intermediate, workspace)
         EncoderKernels.gelu(workspace.intermediate, count: tokens * inner)
         EncoderKernels.broadcastRows(layer.outputBias, into: workspace.projected, rows: tokens, width: hidden)
-        Self.multiply(tokens, hidden, inner, workspace.intermediate, inner, transposingB: layer.outputWeight, inner, into: workspace.projected, hidden)
+        project(tokens, workspace.intermediate, inner, layer.outputWeight, quantized?.output, outputs: hidden, into: workspace.projected, workspace)
         EncoderKernels.layerNorm(
             workspace.hidden, adding: workspace.projected, count: tokens, width: hidden,
             scale: layer.outputNormScale, bias: layer.outputNormBias, epsilon: epsilon)
     }
+
+    /// `output[tokens, outputs] += input[tokens, inputs] * weight^T`, in fp32 on OpenBLAS or,
+    /// given the quantized weight, in int8: the input's rows are quantized into the workspace,
+    /// then the output's column blocks are dealt in contiguous runs to one worker per core.
+    private func project(
+        _ tokens: Int, _ input: UnsafePointer<Float>, _ inputs: Int, _ weight: UnsafePointer<Float>, _ quantized: QuantizedMatrix?,
+        outputs: Int, into output: UnsafeMutablePointer<Float>, _ workspace: EncoderWorkspace
+    ) {
+        guard let quantized else {
+            Self.multiply(tokens, outputs, inputs, input, inputs, transposingB: weight, inputs, into: output, outputs)
+            return
+        }
+        let codeStride = workspace.codeStride
+        turnout_qgemm_quantize_rows(input, tokens, inputs, inputs, Self.clip, EncoderWorkspace.outlierLimit,
+                                    workspace.codes, codeStride, workspace.rowScales, workspace.outliers)
+        // [CLS] and [SEP] rows: scale 0 and no outliers, so the int8 product adds nothing there;
+        // their bf16 product is added after it, by the same worker for the same columns.
+        let special = workspace.specialRows, pairs = (inputs + 1) / 2
+        for (slot, row) in special.enumerated() {
+            workspace.rowScales[Int(row)] = 0
+            workspace.outlierCounts[Int(row)] = 0
+            turnout_bf16_pairs(input + Int(row) * inputs, 1, inputs, inputs, workspace.specialPairs + slot * pairs)
+        }
+        let blocks = quantized.blocks
+        // Runs of 4 blocks (64 columns), the kernel's widest tile; tiny products stay on this thread.
+        let quads = (blocks + 3) / 4
+        let workers = tokens * outputs * inputs < Self.parallelProductSize ? 1 : min(workspace.attentionWorkers, quads)
+        // Workers write disjoint column ranges of `output` and only read the rest.
+        nonisolated(unsafe) let output = output
+        let columns = { @Sendable (worker: Int) in
+            let first = min(blocks, quads * worker / workers * 4), end = min(blocks, quads * (worker + 1) / workers * 4)
+            turnout_qgemm(tokens, outputs, inputs, workspace.codes, codeStride, workspace.rowScales, workspace.outliers,
+                          quantized.codes, quantized.scales, quantized.compensation, quantized.wide, output, outputs, first, end)
+            special.withUnsafeBufferPointer { rows in
+                turnout_bf16_rows(rows.count, outputs, inputs, workspace.specialPairs, quantized.wide, rows.baseAddress, output, outputs, first, end)
+            }
+        }
+        if workers == 1 {
+            columns(0)
+        } else {
+            DispatchQueue.concurrentPerform(iterations: workers, execute: columns)
+        }
+    }
+
+    /// Activation values beyond this many root-mean-squares of their row go to the fp32 outlier
+    /// path (on the bench's texts: parity gap 5e-4 at 4, 8e-4 without the split).
+    static let clip: Float = 4
+
+    /// Multiply-adds under which an int8 product runs on the calling thread (about 20 µs of work):
+    /// handing half of it to another core would cost more than it saves.
+    private static let parallelProductSize = 4 << 20
 
     /// Scaled dot-product attention of every head of every sequence, from
     /// `workspace.queryKeyValue` into `workspace.context` (heads side by side, as BERT concatenates them).

@@ -51,3 +51,33 @@ struct ParityTests {
         #expect(difference <= Self.maximumDifference, "max |diff| \(difference)")
     }
 }
+
+/// The int8 encoder against the float64 references: it trades a little accuracy for speed,
+/// within the bound docs/embedding.md states (and the routing figures there were measured at).
+@Suite("MiniLM int8 parity")
+struct QuantizedParityTests {
+    static let minimumCosine = 0.999
+
+    @Test("every reference text, alone and batched, keeps a cosine of at least 0.999 with its reference")
+    func referenceTexts() throws {
+        let model = try TestResources.loadedInt8Model()
+        #expect(model.encoder.precision == .int8)
+        let sentences = try TestResources.decode(SentenceReference.self, from: "minilm_l6_v2_reference.json")
+        let small = try TestResources.decode(SmallReference.self, from: "ref_embeddings.json")
+        let long = try TestResources.decode(LongReference.self, from: "ref_long.json")
+        let texts = sentences.sentences + small.sentences + [long.text]
+        let references = sentences.embeddings + small.embeddings + [long.embedding]
+        let batched = model.embed(texts)
+        var worst = 1.0
+        for (index, text) in texts.enumerated() {
+            let single = model.embed([text])[0]
+            let (cosine, _) = compare(single, references[index])
+            worst = min(worst, cosine)
+            #expect(cosine >= Self.minimumCosine, "text \(index) \(text.prefix(60).debugDescription): cosine \(cosine)")
+            let drift = zip(single, batched[index]).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(drift <= 1e-5, "text \(index): batched differs from alone by \(drift)")
+        }
+        print("int8 parity: lowest cosine \(worst) over \(texts.count) reference texts")
+    }
+}
+

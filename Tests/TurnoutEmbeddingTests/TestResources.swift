@@ -63,6 +63,13 @@ enum TestResources {
     static func loadedModel() throws -> MiniLM {
         try model.get()
     }
+
+    /// The same model with int8 projections.
+    static let int8Model: Result<MiniLM, any Error> = Result { try MiniLM(directory: modelDirectory(), precision: .int8) }
+
+    static func loadedInt8Model() throws -> MiniLM {
+        try int8Model.get()
+    }
 }
 
 /// minilm_l6_v2_reference.json: token ids and float64 embeddings for 20 sentences.

@@ -67,4 +67,76 @@ void turnout_weighted_sums_portable(const float *similarities, const float *cred
 /// 1 when the kernels take their AVX2+FMA paths on this CPU, else 0.
 int turnout_kernels_vectorized(void);
 
+// MARK: The encoder's int8 products
+
+/// Columns and depth as the packed weights hold them: columns in blocks of 16, depth in groups of 4.
+size_t turnout_qgemm_padded_columns(size_t n);
+size_t turnout_qgemm_padded_depth(size_t k);
+/// Bytes `turnout_qgemm_pack` writes for an `n x k` weight.
+size_t turnout_qgemm_packed_bytes(size_t n, size_t k);
+
+/// Quantizes a PyTorch Linear weight `w` ([n, k], row-major) per output column: codes -127...127
+/// into `packed` (`turnout_qgemm_packed_bytes(n, k)` bytes, the layout the VNNI kernel loads),
+/// `scales[j]` (max |w[j, :]| / 127) and `compensation[j]` (128 times column j's code sum).
+/// `scales` and `compensation` hold `turnout_qgemm_padded_columns(n)` values.
+void turnout_qgemm_pack(const float *w, size_t n, size_t k, int8_t *packed, float *scales, int32_t *compensation);
+
+/// A quantized input's outliers: row r's `counts[r]` values beyond its clipping threshold, as
+/// channel and fp32 value in slots `r * limit ...` (their int8 codes are 0).
+typedef struct {
+    uint32_t *counts;
+    uint32_t *channels;
+    float *residuals;
+    size_t limit;
+} turnout_qgemm_outliers;
+
+/// Quantizes each of `m` rows of `a` (`k` floats, row stride `lda`) symmetrically, codes
+/// -127...127 stored + 128, into rows of `ldo` bytes of `out` (bytes past `k` are 128, code 0),
+/// and each row's scale into `scales`. Each row is clipped at `clip` times its root mean
+/// square (doubled until at most `limit` values lie beyond; `clip` 0 clips nothing); the values
+/// beyond get code 0 and go to `outliers` (whose `limit` must equal `limit`).
+void turnout_qgemm_quantize_rows(const float *a, size_t m, size_t k, size_t lda, float clip, size_t limit,
+                                 uint8_t *out, size_t ldo, float *scales, turnout_qgemm_outliers outliers);
+
+/// `c[r, j] += w_scales[j] * a_scales[r] * (a_codes[r] . w_codes[j]) + sum of row r's outliers
+/// times their bf16 weights in `wide`` for every row and the columns of blocks
+/// `first_block..<end_block` (16 columns each), so callers can split columns between threads.
+/// `n` must be a multiple of 16; `a` (from `turnout_qgemm_quantize_rows`, `lda >= padded
+/// depth`) must have readable rows up to `m` rounded up to 4. `wide` is the weight from
+/// `turnout_bf16_pack`.
+void turnout_qgemm(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda, const float *a_scales,
+                   turnout_qgemm_outliers outliers, const int8_t *packed, const float *w_scales, const int32_t *compensation,
+                   const uint16_t *wide, float *c, size_t ldc, size_t first_block, size_t end_block);
+
+/// The portable loops behind the two above, for tests to check the VNNI path against.
+void turnout_qgemm_quantize_rows_portable(const float *a, size_t m, size_t k, size_t lda, float clip, size_t limit,
+                                          uint8_t *out, size_t ldo, float *scales, turnout_qgemm_outliers outliers);
+void turnout_qgemm_portable(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda, const float *a_scales,
+                            turnout_qgemm_outliers outliers, const int8_t *packed, const float *w_scales, const int32_t *compensation,
+                            const uint16_t *wide, float *c, size_t ldc, size_t first_block, size_t end_block);
+
+/// 1 when the int8 products take their AVX-512 VNNI path on this CPU, else 0.
+int turnout_qgemm_vnni_available(void);
+
+// MARK: bf16 rows
+
+/// Elements `turnout_bf16_pack` writes for an `n x k` weight.
+size_t turnout_bf16_packed_count(size_t n, size_t k);
+/// A PyTorch Linear weight `w` ([n, k]) in bf16 (rounded to nearest even), laid out [k/2][n][2]:
+/// each pair of input channels holds every column's two weights side by side.
+void turnout_bf16_pack(const float *w, size_t n, size_t k, uint16_t *packed);
+/// The weight of column `j` at input `channel` from a packed bf16 weight, widened to float.
+float turnout_bf16_weight(const uint16_t *packed, size_t n, size_t j, size_t channel);
+/// Rows of `a` as bf16 pairs, `(k + 1) / 2` per row: channel 2p in the low half, 2p + 1 in the high.
+void turnout_bf16_pairs(const float *a, size_t m, size_t k, size_t lda, uint32_t *pairs);
+/// `c[rows[r], j] += sum over k of a[r] * w[j]` in bf16 products with fp32 sums, for `m` rows
+/// (as `turnout_bf16_pairs` gives them) and the columns of blocks `first_block..<end_block`
+/// (16 columns each; `n` a multiple of 16).
+void turnout_bf16_rows(size_t m, size_t n, size_t k, const uint32_t *pairs, const uint16_t *packed,
+                       const uint32_t *rows, float *c, size_t ldc, size_t first_block, size_t end_block);
+void turnout_bf16_rows_portable(size_t m, size_t n, size_t k, const uint32_t *pairs, const uint16_t *packed,
+                                const uint32_t *rows, float *c, size_t ldc, size_t first_block, size_t end_block);
+/// 1 when `turnout_bf16_rows` takes its AVX-512 BF16 path on this CPU, else 0.
+int turnout_bf16_available(void);
+
 #endif

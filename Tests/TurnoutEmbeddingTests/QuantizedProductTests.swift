@@ -1,0 +1,119 @@
+import CTurnoutKernels
+import Foundation
+import Testing
+@testable import TurnoutEmbedding
+
+/// The int8 products: the VNNI kernel against the portable loop (the same integers, so nearly
+/// the same floats), both against the fp32 product, and the outlier split that keeps a row's
+/// few large values from coarsening the rest.
+@Suite("int8 products")
+struct QuantizedProductTests {
+    /// A deterministic pseudo-random matrix (no global generator, so tests can run in parallel).
+    static func matrix(rows: Int, columns: Int, seed: UInt64, scale: Float = 1) -> [Float] {
+        var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+        return (0..<(rows * columns)).map { _ in
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            return (Float(state % 20_001) / 10_000 - 1) * scale
+        }
+    }
+
+    /// `c[m, n] = a[m, k] * w[n, k]^T` in double.
+    static func exactProduct(_ a: [Float], _ w: [Float], m: Int, n: Int, k: Int) -> [Float] {
+        (0..<(m * n)).map { index in
+            let r = index / n, j = index % n
+            return Float((0..<k).reduce(0.0) { $0 + Double(a[r * k + $1]) * Double(w[j * k + $1]) })
+        }
+    }
+
+    /// Runs the int8 product of `a` and `w` through `quantize` and `multiply` (the VNNI or portable pair).
+    static func product(
+        _ a: [Float], _ w: [Float], m: Int, n: Int, k: Int, clip: Float, portable: Bool
+    ) -> (output: [Float], outlierCounts: [UInt32]) {
+        let matrix = w.withUnsafeBufferPointer { QuantizedMatrix($0.baseAddress!, rows: n, columns: k) }
+        let stride = turnout_qgemm_padded_depth(k), paddedRows = (m + 3) / 4 * 4, limit = 8
+        var codes = [UInt8](repeating: 128, count: paddedRows * stride)
+        var scales = [Float](repeating: 0, count: paddedRows)
+        var counts = [UInt32](repeating: 0, count: paddedRows)
+        var channels = [UInt32](repeating: 0, count: paddedRows * limit)
+        var residuals = [Float](repeating: 0, count: paddedRows * limit)
+        var output = [Float](repeating: 0, count: m * n)
+        counts.withUnsafeMutableBufferPointer { counts in
+            channels.withUnsafeMutableBufferPointer { channels in
+                residuals.withUnsafeMutableBufferPointer { residuals in
+                    let outliers = turnout_qgemm_outliers(counts: counts.baseAddress, channels: channels.baseAddress, residuals: residuals.baseAddress, limit: limit)
+                    (portable ? turnout_qgemm_quantize_rows_portable : turnout_qgemm_quantize_rows)(a, m, k, k, clip, limit, &codes, stride, &scales, outliers)
+                    (portable ? turnout_qgemm_portable : turnout_qgemm)(m, n, k, codes, stride, scales, outliers, matrix.codes, matrix.scales,
+                                                                        matrix.compensation, matrix.wide, &output, n, 0, matrix.blocks)
+                }
+            }
+        }
+        return (output, Array(counts.prefix(m)))
+    }
+
+    static func relativeError(_ actual: [Float], _ expected: [Float]) -> Double {
+        let difference = zip(actual, expected).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) }
+        let norm = expected.reduce(0.0) { $0 + Double($1 * $1) }
+        return (difference / norm).squareRoot()
+    }
+
+    @Test("the VNNI kernel gives the portable loop's results, for ragged row counts and column blocks", arguments: [(1, 16, 36), (5, 48, 68), (7, 80, 384), (33, 1152, 384)])
+    func vnniMatchesPortable(shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        var a = Self.matrix(rows: m, columns: k, seed: 1)
+        a[0] = 40  // an outlier, so the residual path runs in both
+        let w = Self.matrix(rows: n, columns: k, seed: 2, scale: 0.1)
+        let fast = Self.product(a, w, m: m, n: n, k: k, clip: 4, portable: false)
+        let portable = Self.product(a, w, m: m, n: n, k: k, clip: 4, portable: true)
+        #expect(fast.outlierCounts == portable.outlierCounts)
+        #expect(fast.outlierCounts[0] >= 1)
+        let worst = zip(fast.output, portable.output).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? .infinity
+        #expect(worst < 1e-5, "largest difference \(worst) (VNNI available: \(turnout_qgemm_vnni_available()))")
+    }
+
+    @Test("an int8 product is within 1% of the exact one")
+    func closeToExact() {
+        let (m, n, k) = (9, 64, 384)
+        let a = Self.matrix(rows: m, columns: k, seed: 3), w = Self.matrix(rows: n, columns: k, seed: 4, scale: 0.05)
+        let error = Self.relativeError(Self.product(a, w, m: m, n: n, k: k, clip: 4, portable: false).output, Self.exactProduct(a, w, m: m, n: n, k: k))
+        #expect(error < 0.01, "relative error \(error)")
+    }
+
+    @Test("an outlying value is kept exactly instead of coarsening its row")
+    func outliersKeepTheirRow() {
+        let (m, n, k) = (4, 32, 384)
+        var a = Self.matrix(rows: m, columns: k, seed: 5, scale: 0.5)
+        a[7] = 30  // the [CLS] token's channel-99 pattern: one value 60x the rest
+        let w = Self.matrix(rows: n, columns: k, seed: 6, scale: 0.05)
+        let exact = Self.exactProduct(a, w, m: m, n: n, k: k)
+        let clipped = Self.product(a, w, m: m, n: n, k: k, clip: 4, portable: false)
+        let unclipped = Self.product(a, w, m: m, n: n, k: k, clip: 0, portable: false)
+        #expect(clipped.outlierCounts[0] == 1)
+        #expect(unclipped.outlierCounts.allSatisfy { $0 == 0 })
+        let firstRow = { (output: [Float]) in Self.relativeError(Array(output.prefix(n)), Array(exact.prefix(n))) }
+        #expect(firstRow(clipped.output) < 0.01, "with the outlier split: \(firstRow(clipped.output))")
+        #expect(firstRow(clipped.output) * 4 < firstRow(unclipped.output), "split \(firstRow(clipped.output)), unsplit \(firstRow(unclipped.output))")
+    }
+
+    @Test("a row with more outliers than the limit raises its threshold and keeps at most the limit")
+    func outlierLimit() {
+        let (m, n, k) = (2, 16, 64)
+        var a = Self.matrix(rows: m, columns: k, seed: 7, scale: 0.1)
+        for channel in stride(from: 0, to: 64, by: 2) { a[channel] = 50 }  // half the row is "outlying"
+        let w = Self.matrix(rows: n, columns: k, seed: 8, scale: 0.1)
+        let result = Self.product(a, w, m: m, n: n, k: k, clip: 4, portable: false)
+        #expect(result.outlierCounts[0] <= 8)
+        let error = Self.relativeError(result.output, Self.exactProduct(a, w, m: m, n: n, k: k))
+        #expect(error < 0.02, "relative error \(error)")
+    }
+
+    @Test("zero rows and zero weights give zero, not NaN")
+    func zeros() {
+        let (m, n, k) = (3, 16, 32)
+        let result = Self.product([Float](repeating: 0, count: m * k), Self.matrix(rows: n, columns: k, seed: 9), m: m, n: n, k: k, clip: 4, portable: false)
+        #expect(result.output.allSatisfy { $0 == 0 })
+        let zeroWeights = Self.product(Self.matrix(rows: m, columns: k, seed: 10), [Float](repeating: 0, count: n * k), m: m, n: n, k: k, clip: 4, portable: false)
+        #expect(zeroWeights.output.allSatisfy { $0 == 0 })
+    }
+}
