@@ -100,7 +100,7 @@ final class EncoderWorkspace: @unchecked Sendable {
             outlierCounts = .allocate(capacity: capacity)
             outlierChannels.deallocate()
             outlierChannels = .allocate(capacity: capacity * Self.outlierLimit)
-            // Zeroed once: rows past a batch's last token are read by the int8 kernel's last tile.
+            // Filled with code 0 (128) once: rows past a batch's last token are read by the int8 kernel's last tile.
             codes.deallocate()
             codes = .allocate(capacity: capacity * codeStride)
             codes.initialize(repeating: 128, count: capacity * codeStride)
