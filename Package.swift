@@ -159,7 +159,7 @@ let package = Package(
         .executableTarget(
             name: "turnout-bench",
             dependencies: ["TurnoutJSON", "TurnoutWire", "TurnoutTelemetry", "TurnoutTransport", "TurnoutRuntime", "CTurnoutSystem", "TurnoutEmbedding",
-                           "TurnoutEmbedderAPI", "TurnoutCollectorAPI", "COpenBLAS", "TurnoutRouting", "TurnoutHTTPClient", "TurnoutLocalStack", "TurnoutDiagnostics"],
+                           "TurnoutEmbedder", "TurnoutEmbedderAPI", "TurnoutCollectorAPI", "COpenBLAS", "TurnoutRouting", "TurnoutHTTPClient", "TurnoutLocalStack", "TurnoutDiagnostics"],
             path: "Benchmarks/turnout-bench",
             swiftSettings: strictSettings
         ),

@@ -11,6 +11,17 @@ enum BenchSupport {
         ManagedProcess.currentExecutableDirectory.appendingPathComponent(name).path
     }
 
+    /// CPU seconds (user and system) process `pid` has used so far, from `/proc/PID/stat`
+    /// (ticks of 1/100 s, Linux's USER_HZ); nil when it cannot be read.
+    static func cpuSeconds(pid: pid_t) -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return nil }
+        // After the command name: state is field 3, utime and stime are fields 14 and 15.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / 100
+    }
+
     static func warnIfDebug() {
         #if DEBUG
         printError("warning: this is a debug build; benchmark with `swift build -c release` and .build/release/turnout")

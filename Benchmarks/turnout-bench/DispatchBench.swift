@@ -1,5 +1,6 @@
 import Foundation
 import TurnoutEmbedderAPI
+import TurnoutEmbedding
 import TurnoutRuntime
 import TurnoutTelemetry
 import TurnoutTransport
@@ -22,6 +23,8 @@ enum DispatchBench {
             OptionSpec("latency-requests", default: "2000", value: "N", help: "Requests in each single-client latency phase (routed: a tenth)"),
             OptionSpec("routers-dir", default: "routers", value: "DIR", help: "Router artifacts (needs mf.json)"),
             OptionSpec("model-dir", env: "TURNOUT_MODEL_DIR", default: "models/all-MiniLM-L6-v2", value: "DIR", help: "Embedding model directory"),
+            OptionSpec("encoder-precision", default: "auto", value: "auto|fp32|int8", help: "The embedder's --encoder-precision"),
+            OptionSpec("embedder-args", default: "", value: "ARGS", help: "More embedder options, space-separated (e.g. \"--batch-wait 2ms --batch-workers 1\", the batching before issue 16)"),
         ]
     )
 
@@ -34,13 +37,18 @@ enum DispatchBench {
             let duration = try options.duration("duration")
             let connections = try options.int("connections", range: 1...4096)
             let latencyRequests = try options.int("latency-requests", range: 10...10_000_000)
+            let precisionOption = options.string("encoder-precision") ?? "auto"
+            guard let precision = EncoderPrecision(option: precisionOption) else {
+                throw BenchError("--encoder-precision must be auto, fp32 or int8, got \"\(precisionOption)\"")
+            }
             let state = FileManager.default.temporaryDirectory.appendingPathComponent("turnout-bench-dispatch-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
             func launch(_ name: String, _ arguments: [String]) throws -> ManagedProcess { try processes.launch(name, arguments) }
             let upstream = try launch("turnout-stub-upstream", [])
             let upstreamPort = try await upstream.listening()
             let embedder = try launch("turnout-embedder", ["--listen", "127.0.0.1:0", "--state-dir", state.path, "--model-dir", try options.require("model-dir"),
-                                                           "--log-level", "warning", "--cache-entries", "0"])
+                                                           "--log-level", "warning", "--cache-entries", "0", "--encoder-precision", precision.rawValue]
+                                       + (options.string("embedder-args") ?? "").split(separator: " ").map(String.init))
             let embedderPort = try await embedder.listening()
             let scorer = try launch("turnout-scorer", ["--listen", "127.0.0.1:0", "--state-dir", state.path, "--routers-dir", try options.require("routers-dir"),
                                                        "--embedder", "", "--log-level", "warning"])
@@ -91,15 +99,22 @@ enum DispatchBench {
             // Many clients: throughput.
             let directN = try measure(upstreamPort, connections: connections, model: "strong-model")
             let passN = try measure(dispatcherPort, connections: connections, model: "weak-model")
-            let routedN = try measure(dispatcherPort, connections: min(connections, 16), warmup: .seconds(1), model: "router-mf-0.5", distinct: true)
+            let cpuBefore = BenchSupport.cpuSeconds(pid: embedder.pid)
+            let routedStarted = ContinuousClock.now
+            let routedN = try measure(dispatcherPort, connections: connections, warmup: .seconds(1), model: "router-mf-0.5", distinct: true)
+            if let before = cpuBefore, let after = BenchSupport.cpuSeconds(pid: embedder.pid) {
+                // Cores the embedder used during the routed phase (its warm-up included), of the two the whole stack shares.
+                report["routed_embedder_cores"] = (after - before) / (ContinuousClock.now - routedStarted).seconds
+            }
             report["direct_rps"] = directN.requestsPerSecond.rounded()
             report["passthrough_rps"] = passN.requestsPerSecond.rounded()
             report["passthrough_p50_ms_loaded"] = passN.percentileMicroseconds(0.5) / 1000
             report["routed_rps"] = routedN.requestsPerSecond.rounded()
             report["connections"] = Double(connections)
             if options.flag("json") {
-                print(BenchSupport.json(report))
+                print(BenchSupport.json(report, strings: ["encoder_path": precision.kernel]))
             } else {
+                print("encoder_path: \(precision.kernel)")
                 for key in report.keys.sorted() { print("\(key): \(String(format: "%.3f", report[key] ?? 0))") }
             }
             return 0

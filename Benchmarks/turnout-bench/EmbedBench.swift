@@ -1,5 +1,6 @@
 import COpenBLAS
 import Foundation
+import TurnoutEmbedder
 import TurnoutEmbedderAPI
 import TurnoutEmbedding
 import TurnoutRuntime
@@ -64,9 +65,17 @@ enum EmbedBench {
             report["floor_single_ms"] = flops(sequences: 1, length: Int(report["prompt_tokens"] ?? 0)) / ((report["sgemm_peak_gflops"] ?? 1) * 1e9) * 1000
 
             if !options.flag("no-service") {
-                let service = try await serviceFigures(directory: directory, precision: precision, clients: try options.int("clients", range: 1...256), seconds: seconds)
+                let service = try await serviceFigures(model: model, directory: directory, precision: precision,
+                                                       clients: try options.int("clients", range: 1...256), seconds: seconds)
                 report.merge(service) { $1 }
-                report["service_c1_added_ms"] = (report["service_c1_p50_ms"] ?? 0) - (report["routed_single_p50_ms"] ?? 0)
+                // The breakdown of one caller's time beyond the encoder's, stage by stage.
+                let encoder = report["encoder_c1_p50_ms"] ?? 0
+                let batcher = report["batcher_c1_p50_ms"] ?? 0
+                let service1 = report["service_c1_p50_ms"] ?? 0
+                report["service_c1_added_ms"] = service1 - encoder
+                report["added_batcher_ms"] = batcher - encoder
+                report["added_wire_ms"] = service1 - batcher
+                report["added_cache_miss_ms"] = (report["service_c1_cache_miss_p50_ms"] ?? 0) - service1
             }
             let path = ["encoder_path": precision.kernel]
             if options.flag("json") {
@@ -167,13 +176,53 @@ enum EmbedBench {
         return best
     }
 
-    /// A real embedder process (cache off) at `precision`: one client sending distinct routed-size
-    /// texts one at a time (`service_c1_*`), then `clients` concurrent callers with 64-token texts.
-    static func serviceFigures(directory: URL, precision: EncoderPrecision, clients: Int, seconds: Double) async throws -> [String: Double] {
+    /// Where one caller's time goes between the encoder and the answer, then the service under
+    /// load. Each stage adds one hop to the previous and is measured with the same distinct
+    /// routed-size texts, one at a time: the batcher in this process (thread hand-offs and the
+    /// batching window), a real embedder process with its cache off (the wire hop; `wire_c1_*`
+    /// is an `Embedder/Info` round trip, the hop alone), and one with its cache on, where every
+    /// text misses (the cache lookup and write). Then `clients` concurrent callers, 64 tokens.
+    static func serviceFigures(model: MiniLM, directory: URL, precision: EncoderPrecision, clients: Int, seconds: Double) async throws -> [String: Double] {
+        // Every stage gets the same texts (the same token counts); each process's cache starts empty.
+        let routedText: @Sendable (Int, Int) -> String = { _, index in "Question 1234567890-\(index): how many primes are there below \(index + 100)?" }
+        var figures: [String: Double] = [:]
+        figures["encoder_c1_p50_ms"] = percentile(try await load(clients: 1, seconds: seconds / 2, text: routedText) { text in
+            _ = model.encode([model.tokenize(text)])
+        }, 0.5)
+        let local = LocalEmbeddingBackend(encoder: model)
+        figures["batcher_c1_p50_ms"] = percentile(try await load(clients: 1, seconds: seconds / 2, text: routedText) { text in
+            _ = try await local.embed([text])
+        }, 0.5)
+        local.shutdown()
+        try await withEmbedder(directory: directory, precision: precision, cacheEntries: 0) { client, pid in
+            figures["wire_c1_p50_ms"] = percentile(try await load(clients: 1, seconds: seconds / 4, text: routedText) { _ in
+                _ = try await client.call(EmbedderAPI.info, EmptyMessage())
+            }, 0.5)
+            figures["service_c1_p50_ms"] = percentile(try await load(client, clients: 1, seconds: seconds / 2, text: routedText), 0.5)
+            let started = ContinuousClock.now
+            let cpuBefore = BenchSupport.cpuSeconds(pid: pid)
+            let loaded = try await load(client, clients: clients, seconds: seconds) { worker, index in "\(prompt) \(worker)-\(index)" }
+            let total = (ContinuousClock.now - started).seconds
+            if let before = cpuBefore, let after = BenchSupport.cpuSeconds(pid: pid) {
+                // Cores the embedder kept busy: 2 is all this machine has, shared with the callers.
+                figures["service_c16_embedder_cores"] = (after - before) / total
+            }
+            figures["service_c16_qps"] = Double(loaded.count) / total
+            figures["service_c16_p50_ms"] = percentile(loaded, 0.5)
+            figures["service_c16_p99_ms"] = percentile(loaded, 0.99)
+        }
+        try await withEmbedder(directory: directory, precision: precision, cacheEntries: 100_000) { client, _ in
+            figures["service_c1_cache_miss_p50_ms"] = percentile(try await load(client, clients: 1, seconds: seconds / 2, text: routedText), 0.5)
+        }
+        return figures
+    }
+
+    /// Runs `body` with a client of a real embedder process at `precision` and its pid; stops it afterwards.
+    static func withEmbedder(directory: URL, precision: EncoderPrecision, cacheEntries: Int, _ body: (WireClient, pid_t) async throws -> Void) async throws {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("turnout-bench-embed-\(UUID().uuidString)")
         let process = try ManagedProcess(executable: BenchSupport.executable("turnout-embedder"), arguments: [
-            "--listen", "127.0.0.1:0", "--state-dir", state.path, "--model-dir", directory.path, "--cache-entries", "0", "--log-level", "warning",
-            "--encoder-precision", precision.rawValue,
+            "--listen", "127.0.0.1:0", "--state-dir", state.path, "--model-dir", directory.path, "--cache-entries", String(cacheEntries),
+            "--log-level", "warning", "--encoder-precision", precision.rawValue,
         ])
         defer {
             process.terminate()
@@ -184,20 +233,19 @@ enum EmbedBench {
         configuration.connectionsPerEndpoint = 4
         let client = try WireClient(configuration: configuration, logger: Logger(service: "bench", minimumLevel: .error))
         defer { client.shutdown() }
-        let single = try await load(client, clients: 1, seconds: seconds / 2) { _, index in "Question 1234567890-\(index): how many primes are there below \(index + 100)?" }
-        let started = ContinuousClock.now
-        let loaded = try await load(client, clients: clients, seconds: seconds) { worker, index in "\(prompt) \(worker)-\(index)" }
-        let total = (ContinuousClock.now - started).seconds
-        return [
-            "service_c1_p50_ms": percentile(single, 0.5),
-            "service_c16_qps": Double(loaded.count) / total,
-            "service_c16_p50_ms": percentile(loaded, 0.5),
-            "service_c16_p99_ms": percentile(loaded, 0.99),
-        ]
+        try await body(client, process.pid)
     }
 
     /// Sorted milliseconds of single-text Embed calls from `clients` concurrent callers for about `seconds`.
     static func load(_ client: WireClient, clients: Int, seconds: Double, text: @escaping @Sendable (Int, Int) -> String) async throws -> [Double] {
+        try await load(clients: clients, seconds: seconds, text: text) { text in
+            _ = try await client.call(EmbedderAPI.embed, EmbedderAPI.EmbedRequest(texts: [text]))
+        }
+    }
+
+    /// Sorted milliseconds of `call` from `clients` concurrent callers, each with its own texts, for about `seconds`.
+    static func load(clients: Int, seconds: Double, text: @escaping @Sendable (Int, Int) -> String,
+                     _ call: @escaping @Sendable (String) async throws -> Void) async throws -> [Double] {
         let end = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
         return try await withThrowingTaskGroup(of: [Double].self) { group in
             for worker in 0..<clients {
@@ -206,7 +254,7 @@ enum EmbedBench {
                     var index = 0
                     while ContinuousClock.now < end {
                         let start = DispatchTime.now().uptimeNanoseconds
-                        _ = try await client.call(EmbedderAPI.embed, EmbedderAPI.EmbedRequest(texts: [text(worker, index)]))
+                        try await call(text(worker, index))
                         mine.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
                         index += 1
                     }

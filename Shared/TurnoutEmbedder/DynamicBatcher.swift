@@ -5,20 +5,30 @@ import TurnoutWire
 
 /// Merges concurrent embedding work into few, well-filled forward passes.
 ///
-/// One sgemm over 32 sequences costs far less than 32 over one each, so requests that arrive
-/// within a short window (about 2 ms) share a pass, up to a budget of padded tokens.
-/// Sequences are grouped by length so padding stays small, starting from the one that has
-/// waited longest so that long prompts are never starved by a stream of short ones.
-/// Forward passes run on a dedicated thread: they block for milliseconds and must not
-/// occupy Swift's cooperative pool, which serves every other request.
+/// One pass over 32 sequences costs far less than 32 passes over one each, so sequences queue
+/// and each pass takes as many as fit a budget of padded tokens. The batching is natural: a
+/// free worker starts a pass at once, and whatever arrives while the workers are busy shares
+/// the next one. A lone request on a quiet service so pays for its own compute and nothing
+/// else; under load the batches grow by themselves. `maxWait` can still hold a pass back for
+/// company, which only trades latency for slightly fuller passes.
+///
+/// Several workers (two by default, one per core of the machine this was measured on) run
+/// passes at once: a pass has serial stretches (LayerNorm, attention, pooling) that leave a
+/// core idle, and a second pass fills it. Sequences are grouped by length so padding stays
+/// small, starting from the one that has waited longest so that long prompts are never
+/// starved by a stream of short ones. Passes run on dedicated threads: they block for
+/// milliseconds and must not occupy Swift's cooperative pool, which serves every other request.
 ///
 /// A sequence whose caller's deadline passes while it waits is dropped with DEADLINE_EXCEEDED
 /// instead of computed: under overload the queue would otherwise fill with work nobody is
 /// waiting for, and every later request would wait behind it.
 public final class DynamicBatcher: Sendable {
     public struct Configuration: Sendable {
-        /// How long the first sequence of a batch waits for company.
-        public var maxWait: Duration = .milliseconds(2)
+        /// How long the first sequence of a batch waits for company; zero starts a pass as soon
+        /// as a worker is free.
+        public var maxWait: Duration = .zero
+        /// Forward passes that may run at once, each on its own thread.
+        public var workers = 2
         /// Largest `sequences x longest length` per pass.
         public var tokenBudget = 8192
         public var maxBatchSize = 64
@@ -36,18 +46,46 @@ public final class DynamicBatcher: Sendable {
 
     public typealias Encoder = @Sendable ([[Int32]]) -> [[Float]]
 
-    private final class Request: @unchecked Sendable {
-        // @unchecked Sendable: mutated only by the worker thread, then handed over once via the continuation.
-        var vectors: [[Float]]
-        var remaining: Int
-        /// Set when the request has been answered early (its deadline passed): later passes skip it.
-        var answered = false
-        let continuation: CheckedContinuation<Result<[[Float]], RPCError>, Never>
+    /// One caller's sequences, answered once all of them have had their pass (or one expired).
+    /// Passes on different workers fill in the same request, so its progress sits behind a lock.
+    private final class Request: Sendable {
+        private struct Progress {
+            var vectors: [[Float]]
+            var remaining: Int
+            /// Set once the caller has been answered: later passes skip its sequences.
+            var answered = false
+        }
+
+        private let progress: Mutex<Progress>
+        private let continuation: CheckedContinuation<Result<[[Float]], RPCError>, Never>
 
         init(count: Int, continuation: CheckedContinuation<Result<[[Float]], RPCError>, Never>) {
-            vectors = Array(repeating: [], count: count)
-            remaining = count
+            progress = Mutex(Progress(vectors: Array(repeating: [], count: count), remaining: count))
             self.continuation = continuation
+        }
+
+        var isAnswered: Bool { progress.withLock { $0.answered } }
+
+        /// Records sequence `index`'s vector; answers the caller when it was the last one.
+        func fill(_ index: Int, with vector: [Float]) {
+            let finished = progress.withLock { progress -> [[Float]]? in
+                guard !progress.answered else { return nil }
+                progress.vectors[index] = vector
+                progress.remaining -= 1
+                guard progress.remaining == 0 else { return nil }
+                progress.answered = true
+                return progress.vectors
+            }
+            if let finished { continuation.resume(returning: .success(finished)) }
+        }
+
+        /// Answers the caller with `error` unless it has been answered already.
+        func fail(_ error: @autoclosure () -> RPCError) {
+            let first = progress.withLock { progress -> Bool in
+                defer { progress.answered = true }
+                return !progress.answered
+            }
+            if first { continuation.resume(returning: .failure(error())) }
         }
     }
 
@@ -71,18 +109,22 @@ public final class DynamicBatcher: Sendable {
     private let state = Mutex(State())
     private let signal = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
+    private let workerCount: Int
 
     public init(configuration: Configuration = Configuration(), encoder: @escaping Encoder, onPass: @escaping @Sendable (PassReport) -> Void = { _ in }) {
         self.configuration = configuration
         self.encoder = encoder
         self.onPass = onPass
-        let thread = Thread { [self] in
-            work()
-            stopped.signal()
+        workerCount = max(1, configuration.workers)
+        for number in 0..<workerCount {
+            let thread = Thread { [self] in
+                work()
+                stopped.signal()
+            }
+            thread.name = "embedding-batcher-\(number)"
+            thread.stackSize = 4 << 20
+            thread.start()
         }
-        thread.name = "embedding-batcher"
-        thread.stackSize = 4 << 20
-        thread.start()
     }
 
     /// Embeds `sequences` (token ids), sharing forward passes with concurrent callers.
@@ -111,15 +153,19 @@ public final class DynamicBatcher: Sendable {
         return try result.get()
     }
 
-    /// Finishes queued work, then stops the worker thread.
+    /// Sequences waiting for a forward pass (not those in one): the queue a scrape or a test sees.
+    public var queuedSequences: Int { state.withLock { $0.pending.count } }
+
+    /// Finishes queued work, then stops the worker threads.
     public func shutdown() {
         let wasRunning = state.withLock { state -> Bool in
             defer { state.running = false }
             return state.running
         }
         guard wasRunning else { return }
-        signal.signal()
-        stopped.wait()
+        // One wake-up per worker: each finds the queue stopped and returns without waiting again.
+        for _ in 0..<workerCount { signal.signal() }
+        for _ in 0..<workerCount { stopped.wait() }
     }
 
     private func work() {
@@ -199,20 +245,18 @@ public final class DynamicBatcher: Sendable {
     }
 
     private func run(_ batch: [Item]) {
+        // A request answered already (one of its sequences expired) needs no more compute.
+        let batch = batch.filter { !$0.request.isAnswered }
+        guard !batch.isEmpty else { return }
         let started = DispatchTime.now().uptimeNanoseconds
         let vectors = encoder(batch.map(\.tokens))
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let longest = batch.map(\.tokens.count).max() ?? 0
         onPass(PassReport(sequences: batch.count, paddedTokens: batch.count * longest,
                           realTokens: batch.reduce(0) { $0 + $1.tokens.count }, seconds: seconds))
-        for (position, item) in batch.enumerated() where !item.request.answered {
+        for (position, item) in batch.enumerated() {
             // An encoder that returned too few vectors leaves empty ones, which the service rejects as INTERNAL.
-            item.request.vectors[item.index] = position < vectors.count ? vectors[position] : []
-            item.request.remaining -= 1
-            if item.request.remaining == 0 {
-                item.request.answered = true
-                item.request.continuation.resume(returning: .success(item.request.vectors))
-            }
+            item.request.fill(item.index, with: position < vectors.count ? vectors[position] : [])
         }
     }
 
@@ -220,11 +264,10 @@ public final class DynamicBatcher: Sendable {
     /// sequences are then skipped wherever they are.
     private func answerExpired(_ expired: [Item]) {
         let now = DispatchTime.now().uptimeNanoseconds
-        for item in expired where !item.request.answered {
-            item.request.answered = true
+        for item in expired {
             let waited = Double(now &- item.arrival) / 1e6
-            item.request.continuation.resume(returning: .failure(RPCError(.deadlineExceeded, String(
-                format: "deadline passed after %.1f ms waiting for a forward pass; the embedder is overloaded or the deadline too short", waited))))
+            item.request.fail(RPCError(.deadlineExceeded, String(
+                format: "deadline passed after %.1f ms waiting for a forward pass; the embedder is overloaded or the deadline too short", waited)))
         }
     }
 }

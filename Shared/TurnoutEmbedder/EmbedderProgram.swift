@@ -15,8 +15,8 @@ public enum EmbedderProgram {
         options: ServerOptions.specs(prefix: "TURNOUT_EMBEDDER", defaultListen: "0.0.0.0:7101") + [
             OptionSpec("backend", env: "TURNOUT_EMBEDDER_BACKEND", default: "local", value: "local|remote", help: "Embed in-process with the native model, or call an OpenAI-compatible /embeddings API"),
             OptionSpec("model-dir", env: "TURNOUT_MODEL_DIR", default: "models/all-MiniLM-L6-v2", value: "DIR", help: "Local model directory (model.safetensors, vocab.txt) from scripts/setup.sh"),
-            OptionSpec("encoder-precision", env: "TURNOUT_EMBEDDER_ENCODER_PRECISION", default: "fp32", value: "auto|fp32|int8",
-                       help: "The local encoder's arithmetic: fp32 (the reference), int8 (AVX-512 VNNI; routing quality not yet measured), or auto (int8 where the CPU has VNNI)"),
+            OptionSpec("encoder-precision", env: "TURNOUT_EMBEDDER_ENCODER_PRECISION", default: "auto", value: "auto|fp32|int8",
+                       help: "The local encoder's arithmetic: auto (int8 where the CPU has AVX-512 VNNI, else fp32), fp32 (the reference), or int8"),
             OptionSpec("remote-url", env: "TURNOUT_EMBEDDER_REMOTE_URL", default: "https://api.openai.com/v1", value: "URL", help: "Remote API base URL, including the version path"),
             OptionSpec("remote-model", env: "TURNOUT_EMBEDDER_REMOTE_MODEL", default: "text-embedding-3-small", value: "NAME", help: "Remote embedding model"),
             OptionSpec("remote-dims", env: "TURNOUT_EMBEDDER_REMOTE_DIMS", default: "1536", value: "N", help: "Dimensions of the remote model's vectors"),
@@ -25,14 +25,26 @@ public enum EmbedderProgram {
             OptionSpec("cache-entries", env: "TURNOUT_EMBEDDER_CACHE_ENTRIES", default: "200000", value: "N", help: "Cached vectors kept (least recently used evicted); 0 disables the cache"),
             OptionSpec("max-texts", env: "TURNOUT_EMBEDDER_MAX_TEXTS", default: "256", value: "N", help: "Texts per request"),
             OptionSpec("max-total-bytes", env: "TURNOUT_EMBEDDER_MAX_TOTAL_BYTES", default: "1048576", value: "N", help: "UTF-8 bytes of all texts per request"),
-            OptionSpec("batch-wait", env: "TURNOUT_EMBEDDER_BATCH_WAIT", default: "2ms", value: "DURATION", help: "How long a forward pass waits for more requests to join"),
+            OptionSpec("max-tokens", env: "TURNOUT_EMBEDDER_MAX_TOKENS", default: "256", value: "N",
+                       help: "Tokens of each text the local model reads, [CLS] and [SEP] included; the rest is cut (see docs/embedding.md)"),
+            OptionSpec("batch-wait", env: "TURNOUT_EMBEDDER_BATCH_WAIT", default: "0ms", value: "DURATION",
+                       help: "How long a forward pass waits for more requests to join; 0 starts one as soon as a worker is free, and requests arriving meanwhile share the next"),
+            OptionSpec("batch-workers", env: "TURNOUT_EMBEDDER_BATCH_WORKERS", default: "2", value: "N", help: "Forward passes run at once, each on its own thread"),
             OptionSpec("batch-tokens", env: "TURNOUT_EMBEDDER_BATCH_TOKENS", default: "8192", value: "N", help: "Padded tokens per forward pass"),
         ]
     )
 
+    /// What the local model is loaded with.
+    public struct LocalModel: Sendable {
+        public let directory: URL
+        public let precision: EncoderPrecision
+        /// Ids per text, `[CLS]` and `[SEP]` included.
+        public let maxTokens: Int
+    }
+
     /// Builds the service from parsed options.
     /// - Throws: `ConfigurationError` for bad options, or the model loader's error naming the missing file.
-    public static func makeService(_ context: ServiceRunner.Context, loadEncoder: (URL, EncoderPrecision) throws -> any SentenceEncoder) throws -> ServiceRunner.Service {
+    public static func makeService(_ context: ServiceRunner.Context, loadEncoder: (LocalModel) throws -> any SentenceEncoder) throws -> ServiceRunner.Service {
         let options = context.options
         let logger = context.logger
         let metrics = context.metrics
@@ -51,9 +63,10 @@ public enum EmbedderProgram {
             guard let precision = EncoderPrecision(option: precisionOption) else {
                 throw ConfigurationError.invalid("--encoder-precision must be auto, fp32 or int8, got \"\(precisionOption)\"")
             }
-            let encoder = try loadEncoder(directory, precision)
+            let encoder = try loadEncoder(LocalModel(directory: directory, precision: precision, maxTokens: try options.int("max-tokens", range: 3...512)))
             var batching = DynamicBatcher.Configuration()
             batching.maxWait = try options.duration("batch-wait")
+            batching.workers = try options.int("batch-workers", range: 1...64)
             batching.tokenBudget = try options.int("batch-tokens", range: 256...1_000_000)
             let local = LocalEmbeddingBackend(encoder: encoder, batching: batching) { report in
                 passes.observe(Double(report.sequences))

@@ -12,16 +12,17 @@ extension RouterEvaluation {
         }
         let count = benchmark.items.count
         var rates = [Double](repeating: 0.5, count: count)
+        let scored = plan.servedEmbeddings ?? embeddings
         if plan.includesBenchmark {
             let assignment = CrossValidation.assignFolds(count: count, folds: plan.folds, seed: plan.seed)
             for fold in 0..<max(1, plan.folds) {
                 let trainIndices = (0..<count).filter { assignment[$0] != fold }
                 let heldOut = (0..<count).filter { assignment[$0] == fold }
                 let router = train(plan.extra.adding(self.fold(trainIndices, benchmark: benchmark, embeddings: embeddings)))
-                for (index, rate) in zip(heldOut, router.winRates(for: heldOut.map { embeddings[$0] })) { rates[index] = rate }
+                for (index, rate) in zip(heldOut, router.winRates(for: heldOut.map { scored[$0] })) { rates[index] = rate }
             }
         } else {
-            rates = train(plan.extra).winRates(for: embeddings)
+            rates = train(plan.extra).winRates(for: scored)
         }
         return report(router: "gain", winRates: rates, benchmark: benchmark, thresholds: thresholds)
     }

@@ -119,12 +119,20 @@ public enum RouterEvaluation {
         public var includesBenchmark: Bool
         public var folds: Int
         public var seed: UInt64
+        /// The benchmark's embeddings as the embedder serves them, when that differs from how
+        /// the routers' training embeddings were computed (a reduced-precision encoder, or the
+        /// routed text cut shorter): routers train on the reference embeddings and score these,
+        /// as a deployed artifact trained offline scores the queries it is sent. Nil scores the
+        /// training embeddings themselves.
+        public var servedEmbeddings: [[Float]]?
 
-        public init(extra: TrainingSet = TrainingSet(), includesBenchmark: Bool = true, folds: Int = 5, seed: UInt64 = 0) {
+        public init(extra: TrainingSet = TrainingSet(), includesBenchmark: Bool = true, folds: Int = 5, seed: UInt64 = 0,
+                    servedEmbeddings: [[Float]]? = nil) {
             self.extra = extra
             self.includesBenchmark = includesBenchmark
             self.folds = folds
             self.seed = seed
+            self.servedEmbeddings = servedEmbeddings
         }
     }
 
@@ -132,14 +140,15 @@ public enum RouterEvaluation {
     public static func evaluate(_ router: String, benchmark: Benchmark, embeddings: [[Float]], plan: TrainingPlan, thresholds: Int,
                                 train: (TrainingSet) -> ([Float]) -> Double) -> RouterReport {
         let rates: [Double]
+        let scored = plan.servedEmbeddings ?? embeddings
         if plan.includesBenchmark {
             rates = CrossValidation.heldOutWinRates(count: benchmark.items.count, folds: plan.folds, seed: plan.seed) { indices in
                 let scorer = train(plan.extra.adding(fold(indices, benchmark: benchmark, embeddings: embeddings)))
-                return { index in scorer(embeddings[index]) }
+                return { index in scorer(scored[index]) }
             }
         } else {
             let scorer = train(plan.extra)
-            rates = embeddings.map(scorer)
+            rates = scored.map(scorer)
         }
         return report(router: router, winRates: rates, benchmark: benchmark, thresholds: thresholds)
     }

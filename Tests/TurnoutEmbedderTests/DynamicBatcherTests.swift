@@ -81,6 +81,70 @@ import TurnoutWire
         #expect(encoder.passes.value == [[1, 1, 1, 1]])
     }
 
+    /// With no batching window, a pass starts as soon as a worker is free, and the requests
+    /// that arrive while it runs all share the next pass.
+    @Test(.timeLimit(.minutes(1))) func requestsArrivingDuringAPassShareTheNext() async throws {
+        let release = DispatchSemaphore(value: 0)
+        let passes = Locked<[Int]>([])
+        var configuration = DynamicBatcher.Configuration()
+        configuration.workers = 1
+        #expect(configuration.maxWait == .zero, "the default starts a pass at once")
+        let batcher = DynamicBatcher(configuration: configuration) { batch in
+            let first = passes.withLock { passes -> Bool in
+                passes.append(batch.count)
+                return passes.count == 1
+            }
+            if first { _ = release.wait(timeout: .now() + 30) }
+            return batch.map { [Float($0[0])] }
+        }
+        defer { batcher.shutdown() }
+        async let lone = batcher.embed([[0]])
+        while passes.value.isEmpty { try await Task.sleep(for: .milliseconds(1)) }
+        // The lone request's pass started with nothing else queued; eight more arrive during it.
+        let later = Task {
+            await withTaskGroup(of: [[Float]].self) { group in
+                for number in 1...8 { group.addTask { (try? await batcher.embed([[Int32(number)]])) ?? [] } }
+                return await group.reduce(into: [[Float]]()) { $0 += $1 }
+            }
+        }
+        while batcher.queuedSequences < 8 { try await Task.sleep(for: .milliseconds(1)) }
+        release.signal()
+        #expect(try await lone == [[0]])
+        let answered = await later.value
+        #expect(Set(answered.map { $0[0] }) == Set((1...8).map(Float.init)))
+        #expect(passes.value == [1, 8])
+    }
+
+    /// Two workers run two passes at once: the second pass starts while the first is still running.
+    @Test(.timeLimit(.minutes(1))) func twoWorkersRunPassesConcurrently() async throws {
+        let inFlight = Locked((now: 0, most: 0))
+        let bothRunning = DispatchSemaphore(value: 0)
+        var configuration = DynamicBatcher.Configuration()
+        configuration.workers = 2
+        configuration.maxBatchSize = 1
+        let batcher = DynamicBatcher(configuration: configuration) { batch in
+            let now = inFlight.withLock { state -> Int in
+                state.now += 1
+                state.most = max(state.most, state.now)
+                return state.now
+            }
+            if now == 2 {
+                bothRunning.signal()
+                bothRunning.signal()
+            }
+            // Each pass waits (up to 10 s) for the other to start; one worker alone would time out here.
+            _ = bothRunning.wait(timeout: .now() + 10)
+            inFlight.withLock { $0.now -= 1 }
+            return batch.map { [Float($0[0])] }
+        }
+        defer { batcher.shutdown() }
+        async let first = batcher.embed([[1]])
+        async let second = batcher.embed([[2]])
+        #expect(try await first == [[1]])
+        #expect(try await second == [[2]])
+        #expect(inFlight.value.most == 2)
+    }
+
     /// Under overload, sequences whose caller has given up are answered DEADLINE_EXCEEDED
     /// without a forward pass, and the callers still waiting are served.
     @Test(.timeLimit(.minutes(1))) func sequencesPastTheirDeadlineAreDroppedNotComputed() async throws {

@@ -56,6 +56,29 @@ import TurnoutWire
         #expect(log.contains("scripts/setup.sh"))
     }
 
+    /// `--max-tokens` cuts each text: with room for three word pieces, a long text embeds as
+    /// its first three words do, and differs from a text that shares only two.
+    @Test func maxTokensCutsEachText() async throws {
+        let embedder = try await RunningService.start("turnout-embedder", stateDirectory: TestPaths.temporaryDirectory("embedder-cut"),
+                                                      arguments: ["--model-dir", Self.modelDirectory, "--max-tokens", "5"])
+        defer { embedder.process.terminate() }
+        let client = try WireClient.forTesting([embedder.wireTarget])
+        defer { client.shutdown() }
+        let texts = ["alpha beta gamma delta epsilon zeta", "alpha beta gamma", "alpha beta"]
+        let vectors = try await client.call(EmbedderAPI.embed, EmbedderAPI.EmbedRequest(texts: texts)).vectors
+        func cosine(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+        #expect(cosine(vectors[0], vectors[1]) > 0.99999)
+        #expect(cosine(vectors[0], vectors[2]) < 0.99)
+    }
+
+    @Test(arguments: [["--encoder-precision", "fp16"], ["--max-tokens", "2"], ["--batch-workers", "0"]])
+    func aBadEncoderOptionStopsStartupNamingIt(_ option: [String]) async throws {
+        let process = try ManagedProcess(executable: TestPaths.executable("turnout-embedder"), arguments: [
+            "--listen", "127.0.0.1:0", "--state-dir", TestPaths.temporaryDirectory().path, "--model-dir", Self.modelDirectory] + option)
+        #expect(await process.exited() == 2, "a configuration error exits with the usage status")
+        #expect(process.recentLog().contains(option[0]), "\(process.recentLog())")
+    }
+
     @Test func aCorruptCacheIsMovedAsideAndTheServiceServes() async throws {
         let state = TestPaths.temporaryDirectory("embedder-corrupt")
         try Data(repeating: 0x77, count: 20000).write(to: state.appendingPathComponent("embedding-cache.sqlite"))

@@ -221,6 +221,29 @@ import TurnoutRouting
         // Sending the x cluster first is the best any router can do here: APGR 0.75.
         #expect(report.apgr > 0.7)
     }
+
+    /// Served embeddings (a reduced-precision encoder, a shorter cut) are what the routers
+    /// score; they still train on the reference ones. Swapping the clusters' axes in the served
+    /// vectors makes every router send the wrong cluster first, which only holds if they score them.
+    @Test func routersTrainOnTheReferenceAndScoreTheServedEmbeddings() {
+        let (embeddings, strong, weak) = CorrectnessHeadsTests.twoClusters()
+        let items = zip(strong, weak).map { BenchmarkItem(prompt: "", strongScore: $0, weakScore: $1) }
+        let benchmark = Benchmark(name: "tiny", strongModel: "s", weakModel: "w", items: items)
+        var settings = ExpectedGainRouter.Hyperparameters()
+        settings.neighbourGrid = [5, 10]
+        let swapped = embeddings.map { [$0[1], $0[0], $0[2]] }
+        func reports(_ served: [[Float]]?) -> [RouterReport] {
+            let plan = RouterEvaluation.TrainingPlan(folds: 3, seed: 4, servedEmbeddings: served)
+            return [RouterEvaluation.expectedGain(benchmark: benchmark, embeddings: embeddings, plan: plan, thresholds: 4, hyperparameters: settings),
+                    RouterEvaluation.classifier(benchmark: benchmark, embeddings: embeddings, plan: plan, thresholds: 4)]
+        }
+        let reference = reports(nil), same = reports(embeddings), wrong = reports(swapped)
+        for (base, identical, misled) in zip(zip(reference, same), wrong).map({ ($0.0, $0.1, $1) }) {
+            #expect(base.winRates == identical.winRates, "\(base.router): served embeddings equal to the training ones change nothing")
+            #expect(base.apgr > 0.7)
+            #expect(misled.apgr < 0.3, "\(misled.router) scored the swapped vectors: the wrong cluster goes strong first")
+        }
+    }
 }
 
 @Suite struct ExpectedGainArtifactTests {

@@ -14,6 +14,8 @@ enum EmbedCommand {
         options: [
             OptionSpec("target", env: "TURNOUT_EMBEDDER", default: "127.0.0.1:7101", value: "HOST:PORT", help: "Embedding service to ask first"),
             OptionSpec("model-dir", env: "TURNOUT_MODEL_DIR", default: "models/all-MiniLM-L6-v2", value: "DIR", help: "Local model for the in-process fallback"),
+            OptionSpec("encoder-precision", env: "TURNOUT_EMBEDDER_ENCODER_PRECISION", default: "auto", value: "auto|fp32|int8",
+                       help: "The in-process encoder's arithmetic, as the embedder's option of the same name (auto: int8 with AVX-512 VNNI)"),
             .flag("local", help: "Skip the service and compute in-process"),
         ],
         positionalUsage: "TEXT..."
@@ -38,7 +40,11 @@ enum EmbedCommand {
                 output = try await viaService(options)
             }
             if output == nil {
-                let model = try EvalCommand.loadModel(options)
+                let text = options.string("encoder-precision") ?? "auto"
+                guard let precision = EncoderPrecision(option: text) else {
+                    throw ConfigurationError.invalid("--encoder-precision must be auto, fp32 or int8, got \"\(text)\"")
+                }
+                let model = try MiniLM(directory: URL(fileURLWithPath: options.string("model-dir") ?? "models/all-MiniLM-L6-v2"), precision: precision)
                 output = Output(model: model.modelID, dims: model.dimensions, source: "in-process", vectors: model.embed(options.positional))
             }
             let encoder = JSONEncoder()

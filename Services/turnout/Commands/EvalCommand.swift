@@ -18,6 +18,9 @@ enum EvalCommand {
             OptionSpec("seed", default: "0", value: "N", help: "Seed for the fold split"),
             OptionSpec("thresholds", default: "10", value: "N", help: "Quantile bins of win rates (RouteLLM uses 10)"),
             OptionSpec("model-dir", env: "TURNOUT_MODEL_DIR", default: "models/all-MiniLM-L6-v2", value: "DIR", help: "Embedding model"),
+            OptionSpec("query-precision", default: "fp32", value: "auto|fp32|int8",
+                       help: "Score the questions with embeddings from this encoder precision, as an embedder with --encoder-precision serves them; routers still train on fp32"),
+            OptionSpec("query-tokens", default: "256", value: "N", help: "Score the questions with the routed text cut to N tokens ([CLS] and [SEP] included), as an embedder with --max-tokens serves them; routers still train on 256"),
             OptionSpec("cache", default: ".state/embedding-cache.sqlite", value: "FILE", help: "Embedding cache shared with later runs"),
             OptionSpec("artifacts", default: "", value: "FILE,...", help: "Also evaluate these trained routers as they are (no training, no cross-validation), named by file: a live router, or a candidate turnout learn kept"),
             OptionSpec("train", default: "", value: "PATH,...", help: "Train on these (benchmark or MT-Bench directories, Arena .csv, battle .jsonl) instead of (or as well as, when one is the evaluated benchmark) the benchmark itself, e.g. train on MMLU, evaluate on GSM8K"),
@@ -55,7 +58,8 @@ enum EvalCommand {
             let artifacts = TrainingOptions.paths(options, "artifacts")
             if !artifacts.isEmpty {
                 let model = try loadModel(options)
-                let embeddings = try embed(benchmark.items.map(\.prompt), model: model, options: options)
+                let embeddings = try servedEmbeddings(benchmark, options: options)
+                    ?? embed(benchmark.items.map(\.prompt), model: model, options: options)
                 for file in artifacts {
                     let artifact = try RouterArtifact.load(from: file, expectedModel: model.modelID, expectedDimensions: model.dimensions)
                     reports.append(RouterEvaluation.report(router: file.deletingPathExtension().lastPathComponent, winRates: artifact.winRates(for: embeddings),
@@ -65,7 +69,8 @@ enum EvalCommand {
             if !learned.isEmpty {
                 let model = try loadModel(options)
                 let embeddings = try embed(benchmark.items.map(\.prompt), model: model, options: options)
-                let plan = try trainingPlan(options, model: model, evaluated: evaluated, folds: folds, seed: seed)
+                var plan = try trainingPlan(options, model: model, evaluated: evaluated, folds: folds, seed: seed)
+                plan.servedEmbeddings = try servedEmbeddings(benchmark, options: options)
                 var byName: [String: RouterReport] = [:]
                 func run(_ router: String) -> RouterReport {
                     if let done = byName[router] { return done }
@@ -143,14 +148,31 @@ enum EvalCommand {
         try MiniLM(directory: URL(fileURLWithPath: options.string("model-dir") ?? "models/all-MiniLM-L6-v2"))
     }
 
+    /// The benchmark's embeddings as `--query-precision` and `--query-tokens` describe them, or
+    /// nil when they are the reference (fp32, 256 tokens) the routers train on.
+    static func servedEmbeddings(_ benchmark: Benchmark, options: ParsedOptions) throws -> [[Float]]? {
+        let text = options.string("query-precision") ?? "fp32"
+        guard let precision = EncoderPrecision(option: text) else {
+            throw ConfigurationError.invalid("--query-precision must be auto, fp32 or int8, got \"\(text)\"")
+        }
+        let tokens = try options.int("query-tokens", range: 3...256)
+        guard precision != .float32 || tokens != 256 else { return nil }
+        let directory = URL(fileURLWithPath: options.string("model-dir") ?? "models/all-MiniLM-L6-v2")
+        let model = try MiniLM(directory: directory, maxSequenceLength: tokens, precision: precision)
+        // Cached apart from the reference vectors, so neither overwrites the other.
+        return try embed(benchmark.items.map(\.prompt), model: model, options: options,
+                         cacheModel: "\(model.modelID)@\(precision.rawValue)/\(tokens)")
+    }
+
     /// Embeddings of `texts`, from the cache where possible, computed in-process otherwise.
-    static func embed(_ texts: [String], model: MiniLM, options: ParsedOptions) throws -> [[Float]] {
+    static func embed(_ texts: [String], model: MiniLM, options: ParsedOptions, cacheModel: String? = nil) throws -> [[Float]] {
+        let cacheModel = cacheModel ?? model.modelID
         let logger = Logger(service: "turnout", minimumLevel: .warning)
         let cachePath = options.string("cache") ?? ".state/embedding-cache.sqlite"
         try FileManager.default.createDirectory(at: URL(fileURLWithPath: cachePath).deletingLastPathComponent(), withIntermediateDirectories: true)
         let cache = try EmbeddingCache(path: cachePath, maxEntries: 1_000_000, logger: logger)
         let keys = texts.map(EmbeddingCache.key(for:))
-        var vectors = cache.vectors(model: model.modelID, keys: keys)
+        var vectors = cache.vectors(model: cacheModel, keys: keys)
         // Each distinct prompt is embedded once: a repeated prompt embedded in two batches can
         // differ in the last bits, and the cache keeps one of them, so a rerun would not match.
         var firstIndex: [String: Int] = [:]
@@ -166,7 +188,7 @@ enum EvalCommand {
                 let slice = Array(missing[chunk..<min(missing.count, chunk + 256)])
                 let fresh = model.embed(slice.map { texts[$0] })
                 for (index, vector) in zip(slice, fresh) { vectors[index] = vector }
-                cache.store(model: model.modelID, entries: zip(slice, fresh).map { (keys[$0.0], $0.1) })
+                cache.store(model: cacheModel, entries: zip(slice, fresh).map { (keys[$0.0], $0.1) })
                 progress.advance(by: slice.count)
             }
             for index in vectors.indices where vectors[index] == nil {
