@@ -92,6 +92,15 @@ public final class UpstreamCaller: Sendable {
         self.logger = logger
     }
 
+    /// The wait a routed request to `upstream` would now give its head before hedging; nil when
+    /// the adaptive wait is off or too few heads have been seen. For the logs and the tests.
+    public func learntFirstByteWait(for upstream: String, stream: Bool) -> Duration? {
+        guard let member = members[upstream], let learnt = member.firstByte else { return nil }
+        let ceiling = member.configuration.firstByteTimeout
+        let wait = learnt.deadline(stream: stream, ceiling: ceiling, nowMs: Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000))
+        return wait < ceiling ? wait : nil
+    }
+
     /// Tries `candidates` in order until one answers with a head worth relaying; a routed
     /// request whose chosen upstream has a learnt first-byte wait is hedged (`hedged`).
     public func call(_ request: ChatRequest, candidates: [String], deadline: Deadline, requestID: String) async throws(UpstreamFailure) -> UpstreamReply {

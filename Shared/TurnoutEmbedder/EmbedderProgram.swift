@@ -98,6 +98,11 @@ public enum EmbedderProgram {
         let service = EmbeddingService(backend: backend, backendName: backendName, cache: cache, limits: limits, logger: logger)
         var registry = HandlerRegistry()
         service.register(in: &registry)
-        return ServiceRunner.Service(registry: registry, stop: stop)
+        // The cache's queued writes reach the file before the process exits.
+        let stopBackend = stop
+        return ServiceRunner.Service(registry: registry, stop: { [cache] in
+            await stopBackend?()
+            cache?.flush()
+        })
     }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Synchronization
 import TurnoutStorage
@@ -10,6 +11,11 @@ import TurnoutTelemetry
 /// by entry count with least-recently-used eviction, using a logical clock rather than wall
 /// time so that clock jumps never reorder it. A damaged file is moved aside and recreated,
 /// and the service keeps serving.
+///
+/// Writes are off the request path: a miss's new vector and a hit's recency go to a serial
+/// writer queue, and a vector waiting there is served from memory, so a caller never waits
+/// for a SQLite transaction it does not need. The queue keeps the order of operations, which
+/// is what the LRU order is. `flush()` waits for it (tests, shutdown, `turnout eval`).
 public final class EmbeddingCache: Sendable {
     public struct Statistics: Sendable, Equatable {
         public var hits: Int
@@ -24,6 +30,7 @@ public final class EmbeddingCache: Sendable {
         let select: SQLiteStatement
         let touch: SQLiteStatement
         let insert: SQLiteStatement
+        let update: SQLiteStatement
         let evict: SQLiteStatement
         var clock: Int64
         var entries: Int
@@ -40,7 +47,10 @@ public final class EmbeddingCache: Sendable {
                 """)
             select = try database.prepare("SELECT vector FROM embeddings WHERE model = ?1 AND key = ?2")
             touch = try database.prepare("UPDATE embeddings SET used = ?3 WHERE model = ?1 AND key = ?2")
-            insert = try database.prepare("INSERT OR REPLACE INTO embeddings (model, key, vector, used) VALUES (?1, ?2, ?3, ?4)")
+            // Insert-or-ignore then update tells a new entry from a replaced one, so the count is
+            // kept without a COUNT(*) scan per store.
+            insert = try database.prepare("INSERT OR IGNORE INTO embeddings (model, key, vector, used) VALUES (?1, ?2, ?3, ?4)")
+            update = try database.prepare("UPDATE embeddings SET vector = ?3, used = ?4 WHERE model = ?1 AND key = ?2")
             evict = try database.prepare("DELETE FROM embeddings WHERE (model, key) IN (SELECT model, key FROM embeddings ORDER BY used LIMIT ?1)")
             let stats = try database.prepare("SELECT COUNT(*), COALESCE(MAX(used), 0) FROM embeddings")
             _ = try stats.step()
@@ -58,6 +68,14 @@ public final class EmbeddingCache: Sendable {
     private let evictions = Atomic<Int>(0)
     private let hitCounter: Counter?
     private let missCounter: Counter?
+    /// Vectors stored but not yet written, by model and key: served as hits meanwhile.
+    private let pending = Mutex<[PendingKey: [Float]]>([:])
+    private let writer = DispatchQueue(label: "embedding-cache-writer")
+
+    private struct PendingKey: Hashable {
+        let model: String
+        let key: [UInt8]
+    }
 
     /// Opens or creates the cache at `path`.
     /// - Throws: `StorageError` only when the file cannot be created at all (e.g. a read-only directory).
@@ -70,31 +88,26 @@ public final class EmbeddingCache: Sendable {
         store = Mutex(try Store(path: path, logger: logger))
     }
 
-    /// Looks up `keys` for `model`; found vectors are marked recently used.
+    /// Looks up `keys` for `model`; found vectors are marked recently used (by the writer).
     public func vectors(model: String, keys: [[UInt8]]) -> [[Float]?] {
-        let found = withStore { store throws(StorageError) -> [[Float]?] in
-            store.clock += 1
-            let now = store.clock
-            return try store.database.transaction { () throws(StorageError) -> [[Float]?] in
-                var result: [[Float]?] = []
-                result.reserveCapacity(keys.count)
-                for key in keys {
-                    store.select.bind(model, at: 1)
-                    store.select.bind(blob: key, at: 2)
-                    let vector = try store.select.step() ? Self.decode(store.select.blob(at: 0)) : nil
-                    store.select.reset()
-                    if vector != nil {
-                        store.touch.bind(model, at: 1)
-                        store.touch.bind(blob: key, at: 2)
-                        store.touch.bind(now, at: 3)
-                        try store.touch.run()
+        var found = pending.withLock { pending in keys.map { pending[PendingKey(model: model, key: $0)] } }
+        let unresolved = found.indices.filter { found[$0] == nil }
+        if !unresolved.isEmpty {
+            let stored = withStore { store throws(StorageError) -> [[Float]?] in
+                try store.database.transaction { () throws(StorageError) -> [[Float]?] in
+                    try unresolved.map { index throws(StorageError) -> [Float]? in
+                        store.select.bind(model, at: 1)
+                        store.select.bind(blob: keys[index], at: 2)
+                        defer { store.select.reset() }
+                        return try store.select.step() ? Self.decode(store.select.blob(at: 0)) : nil
                     }
-                    result.append(vector)
                 }
-                return result
-            }
-        } ?? Array(repeating: nil, count: keys.count)
-        let hitCount = found.reduce(0) { $0 + ($1 == nil ? 0 : 1) }
+            } ?? Array(repeating: nil, count: unresolved.count)
+            for (index, vector) in zip(unresolved, stored) { found[index] = vector }
+        }
+        let hitKeys = found.indices.filter { found[$0] != nil }.map { keys[$0] }
+        if !hitKeys.isEmpty { writer.async { [self] in touch(model: model, keys: hitKeys) } }
+        let hitCount = hitKeys.count
         hits.add(hitCount, ordering: .relaxed)
         misses.add(found.count - hitCount, ordering: .relaxed)
         hitCounter?.increment(by: Double(hitCount))
@@ -102,24 +115,70 @@ public final class EmbeddingCache: Sendable {
         return found
     }
 
-    /// Stores vectors, evicting the least recently used entries beyond `maxEntries`.
+    /// Stores vectors (served from memory at once, written by the writer queue), evicting the
+    /// least recently used entries beyond `maxEntries`.
     public func store(model: String, entries: [(key: [UInt8], vector: [Float])]) {
         guard !entries.isEmpty else { return }
+        pending.withLock { pending in
+            for entry in entries { pending[PendingKey(model: model, key: entry.key)] = entry.vector }
+        }
+        writer.async { [self] in
+            write(model: model, entries: entries)
+            pending.withLock { pending in
+                for entry in entries {
+                    let key = PendingKey(model: model, key: entry.key)
+                    // A later store of the same key is still queued: it removes its own.
+                    if pending[key] == entry.vector { pending[key] = nil }
+                }
+            }
+        }
+    }
+
+    /// Waits until every queued write has reached SQLite.
+    public func flush() {
+        writer.sync {}
+    }
+
+    private func touch(model: String, keys: [[UInt8]]) {
         _ = withStore { store throws(StorageError) -> Void in
             store.clock += 1
             let now = store.clock
             try store.database.transaction { () throws(StorageError) in
-                for entry in entries {
-                    store.insert.bind(model, at: 1)
-                    store.insert.bind(blob: entry.key, at: 2)
-                    store.insert.bind(blob: Self.encode(entry.vector), at: 3)
-                    store.insert.bind(now, at: 4)
-                    try store.insert.run()
+                for key in keys {
+                    store.touch.bind(model, at: 1)
+                    store.touch.bind(blob: key, at: 2)
+                    store.touch.bind(now, at: 3)
+                    try store.touch.run()
                 }
             }
-            let count = try store.database.prepare("SELECT COUNT(*) FROM embeddings")
-            _ = try count.step()
-            store.entries = Int(count.int64(at: 0))
+        }
+    }
+
+    private func write(model: String, entries: [(key: [UInt8], vector: [Float])]) {
+        _ = withStore { store throws(StorageError) -> Void in
+            store.clock += 1
+            let now = store.clock
+            var added = 0
+            try store.database.transaction { () throws(StorageError) in
+                for entry in entries {
+                    let vector = Self.encode(entry.vector)
+                    store.insert.bind(model, at: 1)
+                    store.insert.bind(blob: entry.key, at: 2)
+                    store.insert.bind(blob: vector, at: 3)
+                    store.insert.bind(now, at: 4)
+                    try store.insert.run()
+                    if store.database.changes > 0 {
+                        added += 1
+                        continue
+                    }
+                    store.update.bind(model, at: 1)
+                    store.update.bind(blob: entry.key, at: 2)
+                    store.update.bind(blob: vector, at: 3)
+                    store.update.bind(now, at: 4)
+                    try store.update.run()
+                }
+            }
+            store.entries += added
             if store.entries > maxEntries {
                 // Evict down to 90% so eviction runs once per many inserts, not on every one.
                 let excess = store.entries - maxEntries * 9 / 10
@@ -132,7 +191,9 @@ public final class EmbeddingCache: Sendable {
         }
     }
 
+    /// Counts so far; waits for queued writes first, so `entries` counts them.
     public var statistics: Statistics {
+        flush()
         let entries = store.withLock { $0?.entries ?? 0 }
         return Statistics(hits: hits.load(ordering: .relaxed), misses: misses.load(ordering: .relaxed),
                           entries: entries, evictions: evictions.load(ordering: .relaxed))

@@ -46,6 +46,26 @@ import TurnoutTestSupport
         #expect(survivors[2] == [10])
     }
 
+    /// A store is served at once, before the writer has written it; storing a key again
+    /// replaces its vector and still counts one entry, in memory and in the file.
+    @Test func aStoredVectorIsServedAtOnceAndAReplacementCountsOnce() throws {
+        let file = path()
+        let key = EmbeddingCache.key(for: "again")
+        do {
+            let cache = try EmbeddingCache(path: file, maxEntries: 100, logger: logger)
+            cache.store(model: "m", entries: [(key, [1, 0])])
+            cache.store(model: "m", entries: [(key, [0, 1])])
+            #expect(cache.vectors(model: "m", keys: [key]) == [[0, 1]])
+            cache.flush()
+            #expect(cache.vectors(model: "m", keys: [key]) == [[0, 1]])
+            #expect(cache.statistics.entries == 1)
+            #expect(cache.statistics.hits == 2)
+        }
+        let reopened = try EmbeddingCache(path: file, maxEntries: 100, logger: logger)
+        #expect(reopened.statistics.entries == 1)
+        #expect(reopened.vectors(model: "m", keys: [key]) == [[0, 1]])
+    }
+
     @Test func aCorruptFileIsMovedAsideAndTheCacheKeepsWorking() throws {
         let file = path()
         try Data(repeating: 0x42, count: 16384).write(to: URL(fileURLWithPath: file))

@@ -194,6 +194,7 @@ enum EvalCommand {
             for index in vectors.indices where vectors[index] == nil {
                 if let first = firstIndex[texts[index]] { vectors[index] = vectors[first] }
             }
+            cache.flush()
         }
         return vectors.map { $0 ?? [] }
     }
