@@ -42,6 +42,11 @@ public final class DynamicBatcher: Sendable {
         public let paddedTokens: Int
         public let realTokens: Int
         public let seconds: Double
+        /// How long the pass's earliest sequence waited for it: the queueing a caller pays on top of compute.
+        public let waitedSeconds: Double
+        /// Sequences still waiting when the pass ended: a backlog that stays above zero means the
+        /// embedder is short of cores.
+        public let queued: Int
     }
 
     public typealias Encoder = @Sendable ([[Int32]]) -> [[Float]]
@@ -252,8 +257,10 @@ public final class DynamicBatcher: Sendable {
         let vectors = encoder(batch.map(\.tokens))
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let longest = batch.map(\.tokens.count).max() ?? 0
+        let earliest = batch.map(\.arrival).min() ?? started
         onPass(PassReport(sequences: batch.count, paddedTokens: batch.count * longest,
-                          realTokens: batch.reduce(0) { $0 + $1.tokens.count }, seconds: seconds))
+                          realTokens: batch.reduce(0) { $0 + $1.tokens.count }, seconds: seconds,
+                          waitedSeconds: Double(started &- min(earliest, started)) / 1e9, queued: queuedSequences))
         for (position, item) in batch.enumerated() {
             // An encoder that returned too few vectors leaves empty ones, which the service rejects as INTERNAL.
             item.request.fill(item.index, with: position < vectors.count ? vectors[position] : [])

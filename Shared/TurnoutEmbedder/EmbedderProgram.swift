@@ -54,6 +54,8 @@ public enum EmbedderProgram {
         limits.maxTotalBytes = try options.int("max-total-bytes", range: 1...(1 << 30))
         let passes = metrics.histogram("turnout_embedder_batch_size", help: "Sequences per forward pass.", buckets: [1, 2, 4, 8, 16, 32, 64, 128])
         let passSeconds = metrics.histogram("turnout_embedder_forward_seconds", help: "Time per forward pass.")
+        let queueWait = metrics.histogram("turnout_embedder_queue_wait_seconds", help: "How long the earliest sequence of each forward pass waited for it.")
+        let queued = metrics.gauge("turnout_embedder_queued_sequences", help: "Sequences waiting for a forward pass when the latest one ended.")
         let backend: any EmbeddingBackend
         var stop: (@Sendable () async -> Void)?
         switch backendName {
@@ -71,6 +73,8 @@ public enum EmbedderProgram {
             let local = LocalEmbeddingBackend(encoder: encoder, batching: batching) { report in
                 passes.observe(Double(report.sequences))
                 passSeconds.observe(report.seconds)
+                queueWait.observe(report.waitedSeconds)
+                queued.set(Double(report.queued))
             }
             backend = local
             stop = { local.shutdown() }

@@ -44,9 +44,9 @@ public final class EmbeddingService: Sendable {
     ///   or whatever the backend throws.
     public func embed(_ request: EmbedderAPI.EmbedRequest) async throws(RPCError) -> EmbedderAPI.EmbedResponse {
         try validate(request)
-        let model = backend.modelID
+        let model = backend.modelID, namespace = backend.cacheNamespace
         let keys = request.texts.map(EmbeddingCache.key(for:))
-        var vectors = cache?.vectors(model: model, keys: keys) ?? Array(repeating: nil, count: keys.count)
+        var vectors = cache?.vectors(model: namespace, keys: keys) ?? Array(repeating: nil, count: keys.count)
         // Identical texts in one request are embedded once.
         var missingPositions: [String: [Int]] = [:]
         var missingTexts: [String] = []
@@ -65,7 +65,7 @@ public final class EmbeddingService: Sendable {
                 for position in missingPositions[text] ?? [] { vectors[position] = vector }
                 newEntries.append((EmbeddingCache.key(for: text), vector))
             }
-            cache?.store(model: model, entries: newEntries)
+            cache?.store(model: namespace, entries: newEntries)
         }
         return EmbedderAPI.EmbedResponse(model: model, dims: backend.dimensions, vectors: vectors.map { $0 ?? [] })
     }

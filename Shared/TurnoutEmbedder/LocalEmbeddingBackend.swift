@@ -3,6 +3,8 @@ import TurnoutWire
 /// A sentence encoder that runs in this process: tokenizer plus transformer.
 public protocol SentenceEncoder: Sendable {
     var modelID: String { get }
+    /// What its vectors are cached under (`MiniLM.cacheNamespace`).
+    var cacheNamespace: String { get }
     var dimensions: Int { get }
     /// Token ids including the special tokens, truncated to the model's limit.
     func tokenize(_ text: String) -> [Int32]
@@ -16,6 +18,7 @@ public final class LocalEmbeddingBackend: EmbeddingBackend {
     public let batcher: DynamicBatcher
 
     public var modelID: String { encoder.modelID }
+    public var cacheNamespace: String { encoder.cacheNamespace }
     public var dimensions: Int { encoder.dimensions }
 
     public init(encoder: any SentenceEncoder, batching: DynamicBatcher.Configuration = .init(), onPass: @escaping @Sendable (DynamicBatcher.PassReport) -> Void = { _ in }) {

@@ -61,6 +61,13 @@ public final class MiniLM: Sendable {
     /// Most ids `tokenize` returns per text.
     public var maxSequenceLength: Int { tokenizer.maxLength }
 
+    /// What this model's vectors are cached under: the model id for the reference vectors
+    /// (fp32, 256 tokens), which routers train on, and the id with the precision and the cut
+    /// otherwise (`…@int8/256`), so that vectors that differ never stand in for one another.
+    public var cacheNamespace: String {
+        encoder.precision == .float32 && maxSequenceLength == 256 ? modelID : "\(modelID)@\(encoder.precision.rawValue)/\(maxSequenceLength)"
+    }
+
     /// Token ids of `text` (`[CLS] … [SEP]`, truncated to `maxSequenceLength`), for batching by length.
     public func tokenize(_ text: String) -> [Int32] {
         tokenizer.encode(text).ids

@@ -86,17 +86,18 @@ import TurnoutWire
     @Test(.timeLimit(.minutes(1))) func requestsArrivingDuringAPassShareTheNext() async throws {
         let release = DispatchSemaphore(value: 0)
         let passes = Locked<[Int]>([])
+        let reports = Locked<[DynamicBatcher.PassReport]>([])
         var configuration = DynamicBatcher.Configuration()
         configuration.workers = 1
         #expect(configuration.maxWait == .zero, "the default starts a pass at once")
-        let batcher = DynamicBatcher(configuration: configuration) { batch in
+        let batcher = DynamicBatcher(configuration: configuration, encoder: { batch in
             let first = passes.withLock { passes -> Bool in
                 passes.append(batch.count)
                 return passes.count == 1
             }
             if first { _ = release.wait(timeout: .now() + 30) }
             return batch.map { [Float($0[0])] }
-        }
+        }, onPass: { report in reports.withLock { $0.append(report) } })
         defer { batcher.shutdown() }
         async let lone = batcher.embed([[0]])
         while passes.value.isEmpty { try await Task.sleep(for: .milliseconds(1)) }
@@ -113,6 +114,11 @@ import TurnoutWire
         let answered = await later.value
         #expect(Set(answered.map { $0[0] }) == Set((1...8).map(Float.init)))
         #expect(passes.value == [1, 8])
+        // What the queue metrics are fed: the eight were left waiting when the first pass ended,
+        // and the second pass's earliest had waited through the first; nothing is left after it.
+        let seen = reports.value
+        #expect(seen.map(\.queued) == [8, 0])
+        #expect(seen.count == 2 && seen[1].waitedSeconds > seen[0].waitedSeconds && seen[1].waitedSeconds > 0)
     }
 
     /// Two workers run two passes at once: the second pass starts while the first is still running.

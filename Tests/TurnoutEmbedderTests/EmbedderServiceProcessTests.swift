@@ -57,18 +57,31 @@ import TurnoutWire
     }
 
     /// `--max-tokens` cuts each text: with room for three word pieces, a long text embeds as
-    /// its first three words do, and differs from a text that shares only two.
-    @Test func maxTokensCutsEachText() async throws {
-        let embedder = try await RunningService.start("turnout-embedder", stateDirectory: TestPaths.temporaryDirectory("embedder-cut"),
-                                                      arguments: ["--model-dir", Self.modelDirectory, "--max-tokens", "5"])
-        defer { embedder.process.terminate() }
-        let client = try WireClient.forTesting([embedder.wireTarget])
-        defer { client.shutdown() }
+    /// its first three words do, and differs from a text that shares only two. The uncut
+    /// vectors a first run cached on the same state directory are not served to the second:
+    /// the cache is kept per precision and cut.
+    @Test func maxTokensCutsEachTextAndIsCachedApart() async throws {
+        let state = TestPaths.temporaryDirectory("embedder-cut")
         let texts = ["alpha beta gamma delta epsilon zeta", "alpha beta gamma", "alpha beta"]
-        let vectors = try await client.call(EmbedderAPI.embed, EmbedderAPI.EmbedRequest(texts: texts)).vectors
         func cosine(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
-        #expect(cosine(vectors[0], vectors[1]) > 0.99999)
-        #expect(cosine(vectors[0], vectors[2]) < 0.99)
+        func vectors(_ arguments: [String]) async throws -> (vectors: [[Float]], hits: Int) {
+            let embedder = try await RunningService.start("turnout-embedder", stateDirectory: state, arguments: ["--model-dir", Self.modelDirectory] + arguments)
+            let client = try WireClient.forTesting([embedder.wireTarget])
+            let vectors = try await client.call(EmbedderAPI.embed, EmbedderAPI.EmbedRequest(texts: texts)).vectors
+            let hits = try await client.call(EmbedderAPI.info, EmptyMessage()).cacheHits
+            client.shutdown()
+            // A clean stop writes the cache's queued entries before the next run opens the file.
+            #expect(await embedder.process.terminated() == 0)
+            return (vectors, hits)
+        }
+        let uncut = try await vectors([])
+        #expect(cosine(uncut.vectors[0], uncut.vectors[1]) < 0.99, "uncut, the long text is not its first three words")
+        let cut = try await vectors(["--max-tokens", "5"])
+        #expect(cut.hits == 0, "the uncut run's vectors are cached apart")
+        #expect(cosine(cut.vectors[0], cut.vectors[1]) > 0.99999)
+        #expect(cosine(cut.vectors[0], cut.vectors[2]) < 0.99)
+        let again = try await vectors([])
+        #expect(again.hits == 3 && again.vectors == uncut.vectors, "and the uncut ones are still there for an uncut run")
     }
 
     @Test(arguments: [["--encoder-precision", "fp16"], ["--max-tokens", "2"], ["--batch-workers", "0"]])

@@ -159,14 +159,13 @@ enum EvalCommand {
         guard precision != .float32 || tokens != 256 else { return nil }
         let directory = URL(fileURLWithPath: options.string("model-dir") ?? "models/all-MiniLM-L6-v2")
         let model = try MiniLM(directory: directory, maxSequenceLength: tokens, precision: precision)
-        // Cached apart from the reference vectors, so neither overwrites the other.
-        return try embed(benchmark.items.map(\.prompt), model: model, options: options,
-                         cacheModel: "\(model.modelID)@\(precision.rawValue)/\(tokens)")
+        // Cached apart from the reference vectors (`MiniLM.cacheNamespace`), so neither overwrites the other.
+        return try embed(benchmark.items.map(\.prompt), model: model, options: options)
     }
 
     /// Embeddings of `texts`, from the cache where possible, computed in-process otherwise.
-    static func embed(_ texts: [String], model: MiniLM, options: ParsedOptions, cacheModel: String? = nil) throws -> [[Float]] {
-        let cacheModel = cacheModel ?? model.modelID
+    static func embed(_ texts: [String], model: MiniLM, options: ParsedOptions) throws -> [[Float]] {
+        let cacheModel = model.cacheNamespace
         let logger = Logger(service: "turnout", minimumLevel: .warning)
         let cachePath = options.string("cache") ?? ".state/embedding-cache.sqlite"
         try FileManager.default.createDirectory(at: URL(fileURLWithPath: cachePath).deletingLastPathComponent(), withIntermediateDirectories: true)
