@@ -139,4 +139,15 @@ void turnout_bf16_rows_portable(size_t m, size_t n, size_t k, const uint32_t *pa
 /// 1 when `turnout_bf16_rows` takes its AVX-512 BF16 path on this CPU, else 0.
 int turnout_bf16_available(void);
 
+// MARK: Activations
+
+/// Exact GELU in place, `x/2 (1 + erf(x / sqrt 2))`, with AVX-512 where the CPU has it.
+void turnout_gelu(float *values, size_t count);
+/// The portable loop behind it, for tests to check the AVX-512 path against.
+void turnout_gelu_portable(float *values, size_t count);
+/// Softmax in place of each of `count` rows of `width` floats, `stride` apart.
+void turnout_softmax_rows(float *rows, size_t count, size_t width, size_t stride);
+/// The portable loop behind it (libm's expf).
+void turnout_softmax_rows_portable(float *rows, size_t count, size_t width, size_t stride);
+
 #endif
