@@ -5,8 +5,8 @@
 // Exact GELU, x/2 (1 + erf(x / sqrt 2)), for the encoder's feed-forward layers: every
 // intermediate activation of every layer passes through it (1536 per token per layer), so it
 // is a tenth of the int8 encoder's time when written in Swift's SIMD types, which this
-// toolchain lowers to SSE. erf is the same rational approximation as `EncoderKernels.erf`
-// (Eigen's, clamped to +-4, where erf is 1 to float precision), so both paths agree to an ulp.
+// toolchain lowers to SSE. erf is Eigen's rational approximation, clamped to +-4 (where erf is
+// 1 to float precision), on both paths, so they agree to an ulp or so (KernelTests).
 
 #define ERF_P0 -2.72614225801306e-10f
 #define ERF_P1 2.77068142495902e-08f
