@@ -244,7 +244,7 @@ import TurnoutWire
         let task = Task { () async -> RPCError? in
             withUnsafeCurrentTask { $0?.cancel() }
             do {
-                _ = try await client.call(EchoService.sleep, EchoService.SleepRequest(ms: 30_000), deadline: .after(.seconds(5)))
+                _ = try await client.call(EchoService.sleep, EchoService.SleepRequest(ms: 60_000), deadline: .after(.seconds(30)))
                 return nil
             } catch {
                 return error as? RPCError
@@ -252,7 +252,9 @@ import TurnoutWire
         }
         let error = await task.value
         #expect(error?.code == .cancelled, "\(String(describing: error))")
-        #expect(ContinuousClock.now - started < .seconds(1), "not the 5 s deadline")
+        // Far below the deadline, with room for a loaded CI machine to schedule the task (a
+        // run with the other suites beside it once took 1.01 s).
+        #expect(ContinuousClock.now - started < .seconds(3), "not the 30 s deadline")
         client.shutdown()
         await server.stop()
     }
