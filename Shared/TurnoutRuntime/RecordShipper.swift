@@ -57,6 +57,8 @@ public final class RecordShipper<Record: CollectedRecord>: Sendable {
     private let rejected: Counter
     private let shipped: Counter
     private let buffered: Gauge
+    /// How many times the send loop has waited: at rest, about once per flush interval.
+    let passes = Atomic<Int>(0)
 
     /// - Parameter collector: the collector's client, which the caller owns and shuts down
     ///   after this shipper: one connection carries every kind of record.
@@ -174,9 +176,14 @@ public final class RecordShipper<Record: CollectedRecord>: Sendable {
         buffered.set(Double(remaining))
     }
 
+    /// Waits for a wake-up, or `timeout`. The timer wakes the loop only when its sleep ran
+    /// out: a cancelled timer that woke it anyway would end the next wait at once, whose own
+    /// cancelled timer would end the one after, and the loop would spin for ever (it did: an
+    /// idle dispatcher burnt most of a core after its first full batch).
     private func next(_ iterator: inout AsyncStream<Void>.Iterator, within timeout: Duration) async -> Bool {
+        passes.add(1, ordering: .relaxed)
         let timer = Task { [wake] in
-            try? await Task.sleep(for: timeout)
+            guard (try? await Task.sleep(for: timeout)) != nil else { return }
             wake.continuation.yield()
         }
         defer { timer.cancel() }

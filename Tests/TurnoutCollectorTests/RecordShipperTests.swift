@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TurnoutCollector
 import TurnoutCollectorAPI
-import TurnoutRuntime
+@testable import TurnoutRuntime
 import TurnoutTelemetry
 import TurnoutTestSupport
 import TurnoutTransport
@@ -50,6 +50,34 @@ import TurnoutWire
         #expect(try await storedCount(port: port) == 1500)
         let shipped = metrics.snapshot().first { $0.name == "turnout_records_shipped_total" }?.samples.first?.value ?? 0
         #expect(shipped >= 1500)
+    }
+
+    /// A full batch wakes the send loop at once; after that, at rest, it must go back to
+    /// waiting out its flush interval. It once spun instead: each cancelled timer woke the
+    /// next wait, for ever, and an idle dispatcher burnt most of a core.
+    @Test func anIdleShipperSleepsAfterAFullBatch() async throws {
+        let port = Int(try LoopbackSocket.freePort())
+        let collector = try await startCollector(port: port, state: TestPaths.temporaryDirectory("shipper-idle"))
+        defer { collector.terminate() }
+        var configuration = ShippingConfiguration()
+        configuration.flushInterval = .milliseconds(100)
+        let connection = try WireClient.forTesting([HostPort(host: "127.0.0.1", port: UInt16(port))]) { $0.defaultTimeout = .seconds(10) }
+        defer { connection.shutdown() }
+        let shipper = RecordShipper<RoutingRecord>(collector: CollectorClient(connection), configuration: configuration,
+                                                   metrics: MetricsRegistry(), logger: Logger(service: "test", sink: MemoryLogSink()))
+        // More than a batch at once: the wake-ups that come from submit, not from the timer.
+        for round in 0..<3 {
+            for index in 0..<(configuration.batchSize * 2 + 10) { shipper.submit(.sample(id: "burst-\(round)-\(index)")) }
+            try await waitUntil(timeout: .seconds(20)) { shipper.pendingCount == 0 }
+        }
+        let before = shipper.passes.load(ordering: .relaxed)
+        try await Task.sleep(for: .seconds(1))
+        let passes = shipper.passes.load(ordering: .relaxed) - before
+        // About ten flush intervals in a second; a spinning loop makes thousands.
+        #expect(passes <= 20, "the send loop waited \(passes) times in a second at rest")
+        #expect(passes >= 3, "the send loop stopped waking (\(passes) passes in a second)")
+        await shipper.shutdown()
+        #expect(try await storedCount(port: port) == 3 * (configuration.batchSize * 2 + 10))
     }
 
     @Test func theBufferIsBoundedAndDropsAreCounted() async throws {
