@@ -14,7 +14,7 @@
 // under 1) would set its scale and crush every other value to a handful of codes. So each
 // row is clipped at a threshold (a multiple of its root mean square), and what lies beyond
 // it is taken out of the int8 product (its code is 0) and multiplied in fp32 with the bf16
-// copy of the weights (see "bf16 rows" below: one channel's weights for 16 columns are one
+// copy of the weights (see "bf16 weights" below: one channel's weights for 16 columns are one
 // load).
 
 // MARK: Packing
@@ -119,6 +119,47 @@ void turnout_qgemm_portable(size_t m, size_t n, size_t k, const uint8_t *a, size
                     correction += outliers.residuals[slot] * turnout_bf16_weight(wide, n, j, outliers.channels[slot]);
                 }
                 c[r * ldc + j] += (float)(dot - compensation[j]) * a_scales[r] * w_scales[j] + correction;
+            }
+        }
+    }
+}
+
+// MARK: Remainders
+
+// The [CLS] and [SEP] rows carry values 30 times the rest, and int8 alone costs short texts a
+// cosine of 3e-3 (weights) and more (activations). Their products are taken to about 15 bits
+// instead, with the same kernel: each such row is split into its int8 codes and the int8 codes
+// of what they leave over, and each weight likewise (a second set of codes for `w - scale *
+// code`). Three of the four products of the two by the two are summed (the remainder by the
+// weight's remainder is the square of what 8 bits leave over). That streams the 10.6 MB of
+// remainder codes per pass where bf16 weights for these rows streamed 21 MB.
+
+void turnout_qgemm_weight_remainder(const float *w, size_t n, size_t k, const int8_t *packed, const float *scales, float *remainder) {
+    const size_t groups = turnout_qgemm_padded_depth(k) / 4;
+    for (size_t j = 0; j < n; j++) {
+        for (size_t t = 0; t < k; t++) remainder[j * k + t] = w[j * k + t] - scales[j] * (float)packed_code(packed, groups, j, t);
+    }
+}
+
+void turnout_qgemm_row_remainders(const float *a, size_t k, size_t lda, const uint32_t *rows, size_t count, const uint8_t *codes, size_t ldq,
+                                  const float *scales, turnout_qgemm_outliers outliers, float *out, size_t ldo) {
+    for (size_t i = 0; i < count; i++) {
+        const size_t r = rows[i];
+        for (size_t t = 0; t < k; t++) out[i * ldo + t] = a[r * lda + t] - scales[r] * (float)((int32_t)codes[r * ldq + t] - 128);
+        // Outliers are multiplied exactly already; nothing of them is left over.
+        for (uint32_t o = 0; o < outliers.counts[r]; o++) out[i * ldo + outliers.channels[r * outliers.limit + o]] = 0;
+    }
+}
+
+void turnout_qgemm_add_rows(float *products, size_t count, size_t parts, size_t ldp, const uint32_t *rows, float *c, size_t ldc,
+                            size_t first_column, size_t end_column) {
+    for (size_t i = 0; i < count; i++) {
+        float *out = c + rows[i] * ldc;
+        for (size_t p = 0; p < parts; p++) {
+            float *part = products + (p * count + i) * ldp;
+            for (size_t j = first_column; j < end_column; j++) {
+                out[j] += part[j];
+                part[j] = 0;
             }
         }
     }
@@ -303,13 +344,12 @@ void turnout_qgemm(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda, c
     turnout_qgemm_portable(m, n, k, a, lda, a_scales, outliers, packed, w_scales, compensation, wide, c, ldc, first_block, end_block);
 }
 
-// MARK: bf16 rows
+// MARK: bf16 weights
 
-// The [CLS] and [SEP] rows, and every activation outlier, are multiplied with bf16 weights
-// (8 significant bits where int8 codes give a row's small weights 2 or 3): those tokens carry
-// values 30 times the rest, and int8 weights alone cost short texts a cosine of 3e-3.
-// Layout [k/2][n][2]: for each pair of input channels, every column's two weights side by side,
-// which is what vdpbf16ps multiplies against one broadcast pair of activations.
+// Activation outliers are multiplied in fp32 with bf16 weights (8 significant bits where int8
+// codes give a row's small weights 2 or 3). Layout [k/2][n][2]: for each pair of input
+// channels, every column's two weights side by side, so one channel's weights for 16 columns
+// are one 64-byte load.
 
 size_t turnout_bf16_packed_count(size_t n, size_t k) { return n * ((k + 1) / 2) * 2; }
 
@@ -338,103 +378,6 @@ void turnout_bf16_pack(const float *w, size_t n, size_t k, uint16_t *packed) {
     }
 }
 
-void turnout_bf16_pairs(const float *a, size_t m, size_t k, size_t lda, uint32_t *pairs) {
-    const size_t count = (k + 1) / 2;
-    for (size_t r = 0; r < m; r++) {
-        for (size_t p = 0; p < count; p++) {
-            const uint32_t low = bf16_from_float(a[r * lda + 2 * p]);
-            const uint32_t high = 2 * p + 1 < k ? bf16_from_float(a[r * lda + 2 * p + 1]) : 0;
-            pairs[r * count + p] = low | (high << 16);
-        }
-    }
-}
-
 float turnout_bf16_weight(const uint16_t *packed, size_t n, size_t j, size_t channel) {
     return float_from_bf16(packed[((channel / 2) * n + j) * 2 + channel % 2]);
-}
-
-void turnout_bf16_rows_portable(size_t m, size_t n, size_t k, const uint32_t *pairs, const uint16_t *packed,
-                                const uint32_t *rows, float *c, size_t ldc, size_t first_block, size_t end_block) {
-    const size_t count = (k + 1) / 2;
-    for (size_t r = 0; r < m; r++) {
-        for (size_t j = first_block * 16; j < end_block * 16 && j < n; j++) {
-            float sum = 0;
-            for (size_t p = 0; p < count; p++) {
-                const uint32_t pair = pairs[r * count + p];
-                sum += float_from_bf16((uint16_t)pair) * float_from_bf16(packed[(p * n + j) * 2]);
-                sum += float_from_bf16((uint16_t)(pair >> 16)) * float_from_bf16(packed[(p * n + j) * 2 + 1]);
-            }
-            c[rows[r] * ldc + j] += sum;
-        }
-    }
-}
-
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-#define BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
-
-int turnout_bf16_available(void) {
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16") ? 1 : 0;
-}
-
-// Four rows by four column blocks at a time. Column blocks are the outer loop, so the four
-// blocks' weights (48 KiB at depth 384, 192 KiB at 1536) stay in L2 while every row group
-// passes, instead of the whole matrix streaming from L3 once per row group.
-BF16 static void bf16_rows_avx512(size_t m, size_t n, size_t k, const uint32_t *pairs, const uint16_t *packed,
-                                  const uint32_t *rows, float *c, size_t ldc, size_t first_block, size_t end_block) {
-    const size_t count = (k + 1) / 2;
-    for (size_t b = first_block; b < end_block; b += 4) {
-        const size_t width = end_block - b < 4 ? end_block - b : 4;
-        for (size_t r = 0; r < m; r += 4) {
-            const size_t height = m - r < 4 ? m - r : 4;
-            const uint32_t *x[4];
-            for (size_t i = 0; i < 4; i++) x[i] = pairs + (r + (i < height ? i : height - 1)) * count;
-            __m512 sums[4][4];
-            for (int i = 0; i < 4; i++)
-                for (int q = 0; q < 4; q++) sums[i][q] = _mm512_setzero_ps();
-            if (width == 4) {
-                for (size_t p = 0; p < count; p++) {
-                    const uint16_t *line = packed + (p * n + b * 16) * 2;
-                    const __m512i w0 = _mm512_loadu_si512((const void *)line), w1 = _mm512_loadu_si512((const void *)(line + 32));
-                    const __m512i w2 = _mm512_loadu_si512((const void *)(line + 64)), w3 = _mm512_loadu_si512((const void *)(line + 96));
-                    for (int i = 0; i < 4; i++) {
-                        const __m512bh v = (__m512bh)_mm512_set1_epi32((int32_t)x[i][p]);
-                        sums[i][0] = _mm512_dpbf16_ps(sums[i][0], v, (__m512bh)w0);
-                        sums[i][1] = _mm512_dpbf16_ps(sums[i][1], v, (__m512bh)w1);
-                        sums[i][2] = _mm512_dpbf16_ps(sums[i][2], v, (__m512bh)w2);
-                        sums[i][3] = _mm512_dpbf16_ps(sums[i][3], v, (__m512bh)w3);
-                    }
-                }
-            } else {
-                for (size_t p = 0; p < count; p++) {
-                    const uint16_t *line = packed + (p * n + b * 16) * 2;
-                    for (size_t q = 0; q < width; q++) {
-                        const __m512i weights = _mm512_loadu_si512((const void *)(line + q * 32));
-                        for (int i = 0; i < 4; i++) {
-                            sums[i][q] = _mm512_dpbf16_ps(sums[i][q], (__m512bh)_mm512_set1_epi32((int32_t)x[i][p]), (__m512bh)weights);
-                        }
-                    }
-                }
-            }
-            for (size_t i = 0; i < height; i++) {
-                for (size_t q = 0; q < width; q++) {
-                    float *out = c + rows[r + i] * ldc + (b + q) * 16;
-                    _mm512_storeu_ps(out, _mm512_add_ps(_mm512_loadu_ps(out), sums[i][q]));
-                }
-            }
-        }
-    }
-}
-#else
-int turnout_bf16_available(void) { return 0; }
-#endif
-
-void turnout_bf16_rows(size_t m, size_t n, size_t k, const uint32_t *pairs, const uint16_t *packed,
-                       const uint32_t *rows, float *c, size_t ldc, size_t first_block, size_t end_block) {
-#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-    if (turnout_bf16_available()) {
-        bf16_rows_avx512(m, n, k, pairs, packed, rows, c, ldc, first_block, end_block);
-        return;
-    }
-#endif
-    turnout_bf16_rows_portable(m, n, k, pairs, packed, rows, c, ldc, first_block, end_block);
 }

@@ -6,7 +6,7 @@ import CTurnoutKernels
 /// column and each token's activations to 8 bits and multiplies them with AVX-512 VNNI's byte
 /// dot products, four times the multiply-adds per instruction of fp32; the attention scores,
 /// LayerNorm, GELU and pooling stay in fp32. Its vectors keep a cosine of at least 0.999
-/// with the references (0.99937 at worst on the 26 reference texts; see docs/embedding.md),
+/// with the references (0.99939 at worst on the 26 reference texts; see docs/embedding.md),
 /// so `float32` stays the reference the parity tests pin, and selectable.
 public enum EncoderPrecision: String, Sendable, CaseIterable, CustomStringConvertible {
     case float32 = "fp32"
@@ -33,6 +33,16 @@ public enum EncoderPrecision: String, Sendable, CaseIterable, CustomStringConver
         switch self {
         case .float32: "fp32-openblas"
         case .int8: turnout_qgemm_vnni_available() == 1 ? "int8-avx512vnni" : "int8-portable"
+        }
+    }
+
+    /// The precision as cache namespaces name it, with the version of its arithmetic: bumped
+    /// whenever the int8 path's numbers change (2: the [CLS] and [SEP] rows by remainders
+    /// instead of bf16 weights), so an upgraded embedder never serves what the old one cached.
+    public var cacheTag: String {
+        switch self {
+        case .float32: rawValue
+        case .int8: "int8.2"
         }
     }
 

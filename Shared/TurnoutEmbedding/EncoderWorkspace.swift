@@ -34,10 +34,8 @@ final class EncoderWorkspace: @unchecked Sendable {
     /// Most outliers kept per row.
     static let outlierLimit = 16
     /// The rows of each sequence's first and last token ([CLS] and [SEP]), which the int8 path
-    /// multiplies with bf16 weights instead, and room for their inputs as bf16 pairs.
-    private(set) var specialRows: [UInt32] = []
-    private(set) var specialPairs: UnsafeMutablePointer<UInt32>
-    private var specialCapacity = 0
+    /// multiplies more finely.
+    let special: SpecialRows
     /// Most query rows an attention block holds.
     static let attentionBlockRows = 64
 
@@ -64,7 +62,7 @@ final class EncoderWorkspace: @unchecked Sendable {
         outlierCounts = .allocate(capacity: 1)
         outlierChannels = .allocate(capacity: 1)
         outlierResiduals = .allocate(capacity: 1)
-        specialPairs = .allocate(capacity: 1)
+        special = SpecialRows(configuration: configuration, codeStride: codeStride)
     }
 
     deinit {
@@ -72,7 +70,6 @@ final class EncoderWorkspace: @unchecked Sendable {
             buffer.deallocate()
         }
         codes.deallocate()
-        specialPairs.deallocate()
         outlierCounts.deallocate()
         outlierChannels.deallocate()
     }
@@ -114,23 +111,6 @@ final class EncoderWorkspace: @unchecked Sendable {
     }
 
     /// Score rows of attention worker `worker`: room for `attentionBlockRows` rows of the longest sequence.
-    /// Records which rows are special for this batch (first and last of each sequence).
-    func markSpecialRows(lengths: [Int], offsets: [Int]) {
-        specialRows.removeAll(keepingCapacity: true)
-        for (length, start) in zip(lengths, offsets) where length > 0 {
-            specialRows.append(UInt32(start))
-            if length > 1 { specialRows.append(UInt32(start + length - 1)) }
-        }
-        if specialRows.count > specialCapacity {
-            specialCapacity = (specialRows.count + 63) & ~63
-            specialPairs.deallocate()
-            specialPairs = .allocate(capacity: specialCapacity * specialPairStride)
-        }
-    }
-
-    /// bf16 pairs per special row: half the widest projection input.
-    var specialPairStride: Int { (max(configuration.hiddenSize, configuration.intermediateSize) + 1) / 2 }
-
     /// The outlier buffers as the int8 kernels take them.
     var outliers: turnout_qgemm_outliers {
         turnout_qgemm_outliers(counts: outlierCounts, channels: outlierChannels, residuals: outlierResiduals, limit: Self.outlierLimit)

@@ -105,7 +105,7 @@ public final class MiniLMEncoder: Sendable {
         }
         embed(sequences, offsets: offsets, into: workspace)
         let lengths = sequences.map(\.count)
-        if !quantizedLayers.isEmpty { workspace.markSpecialRows(lengths: lengths, offsets: offsets) }
+        if !quantizedLayers.isEmpty { workspace.special.mark(lengths: lengths, offsets: offsets) }
         for (index, layer) in weights.layers.enumerated() {
             run(layer, quantized: quantizedLayers.isEmpty ? nil : quantizedLayers[index], lengths: lengths, offsets: offsets, tokens: total, workspace: workspace)
         }
@@ -183,14 +183,9 @@ public final class MiniLMEncoder: Sendable {
         let codeStride = workspace.codeStride
         turnout_qgemm_quantize_rows(input, tokens, inputs, inputs, Self.clip, EncoderWorkspace.outlierLimit,
                                     workspace.codes, codeStride, workspace.rowScales, workspace.outliers)
-        // [CLS] and [SEP] rows: scale 0 and no outliers, so the int8 product adds nothing there;
-        // their bf16 product is added after it, by the same worker for the same columns.
-        let special = workspace.specialRows, pairs = (inputs + 1) / 2
-        for (slot, row) in special.enumerated() {
-            workspace.rowScales[Int(row)] = 0
-            workspace.outlierCounts[Int(row)] = 0
-            turnout_bf16_pairs(input + Int(row) * inputs, 1, inputs, inputs, workspace.specialPairs + slot * pairs)
-        }
+        // [CLS] and [SEP] rows: their finer terms are added after the main product, by the same worker for the same columns.
+        let special = workspace.special
+        special.prepare(input: input, inputs: inputs, workspace)
         let blocks = quantized.blocks
         // Runs of 4 blocks (64 columns), the kernel's widest tile; tiny products stay on this thread.
         let quads = (blocks + 3) / 4
@@ -201,9 +196,7 @@ public final class MiniLMEncoder: Sendable {
             let first = min(blocks, quads * worker / workers * 4), end = min(blocks, quads * (worker + 1) / workers * 4)
             turnout_qgemm(tokens, outputs, inputs, workspace.codes, codeStride, workspace.rowScales, workspace.outliers,
                           quantized.codes, quantized.scales, quantized.compensation, quantized.wide, output, outputs, first, end)
-            special.withUnsafeBufferPointer { rows in
-                turnout_bf16_rows(rows.count, outputs, inputs, workspace.specialPairs, quantized.wide, rows.baseAddress, output, outputs, first, end)
-            }
+            special.addProducts(quantized, inputs: inputs, outputs: outputs, into: output, blocks: first, end)
         }
         if workers == 1 {
             columns(0)

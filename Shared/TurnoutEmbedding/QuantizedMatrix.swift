@@ -9,8 +9,13 @@ final class QuantizedMatrix: @unchecked Sendable {
     let codes: UnsafeMutablePointer<Int8>
     let scales: UnsafeMutablePointer<Float>
     let compensation: UnsafeMutablePointer<Int32>
-    /// The weight in bf16 pairs (`turnout_bf16_pack`), for the [CLS] and [SEP] rows and for
-    /// activation outliers, which int8 weights would make too coarse.
+    /// What the codes leave over (`turnout_qgemm_weight_remainder`), as codes of its own, for
+    /// the [CLS] and [SEP] rows (`SpecialRows`).
+    let remainderCodes: UnsafeMutablePointer<Int8>
+    let remainderScales: UnsafeMutablePointer<Float>
+    let remainderCompensation: UnsafeMutablePointer<Int32>
+    /// The weight in bf16 pairs (`turnout_bf16_pack`), for activation outliers: one channel's
+    /// weights for 16 columns in one load.
     let wide: UnsafeMutablePointer<UInt16>
 
     /// Quantizes `weight`, `rows x columns` floats (output features x input features).
@@ -22,6 +27,13 @@ final class QuantizedMatrix: @unchecked Sendable {
         scales = .allocate(capacity: turnout_qgemm_padded_columns(rows))
         compensation = .allocate(capacity: turnout_qgemm_padded_columns(rows))
         turnout_qgemm_pack(weight, rows, columns, codes, scales, compensation)
+        let remainder = UnsafeMutablePointer<Float>.allocate(capacity: rows * columns)
+        defer { remainder.deallocate() }
+        turnout_qgemm_weight_remainder(weight, rows, columns, codes, scales, remainder)
+        remainderCodes = .allocate(capacity: turnout_qgemm_packed_bytes(rows, columns))
+        remainderScales = .allocate(capacity: turnout_qgemm_padded_columns(rows))
+        remainderCompensation = .allocate(capacity: turnout_qgemm_padded_columns(rows))
+        turnout_qgemm_pack(remainder, rows, columns, remainderCodes, remainderScales, remainderCompensation)
         wide = .allocate(capacity: turnout_bf16_packed_count(rows, columns))
         turnout_bf16_pack(weight, rows, columns, wide)
     }
@@ -30,6 +42,9 @@ final class QuantizedMatrix: @unchecked Sendable {
         codes.deallocate()
         scales.deallocate()
         compensation.deallocate()
+        remainderCodes.deallocate()
+        remainderScales.deallocate()
+        remainderCompensation.deallocate()
         wide.deallocate()
     }
 

@@ -118,7 +118,22 @@ void turnout_qgemm_portable(size_t m, size_t n, size_t k, const uint8_t *a, size
 /// 1 when the int8 products take their AVX-512 VNNI path on this CPU, else 0.
 int turnout_qgemm_vnni_available(void);
 
-// MARK: bf16 rows
+// MARK: Remainders ([CLS] and [SEP] rows)
+
+/// `w - scales[j] * code[j, t]` for the weight `turnout_qgemm_pack` packed: what its int8 codes
+/// leave over, to be packed as a second set of codes.
+void turnout_qgemm_weight_remainder(const float *w, size_t n, size_t k, const int8_t *packed, const float *scales, float *remainder);
+/// For each of `count` rows `rows[i]` of `a`: what its codes (`codes`, stride `ldq`, scales
+/// `scales`, as `turnout_qgemm_quantize_rows` left them) leave over, its outliers' channels
+/// zero (they are multiplied exactly), into row i of `out`.
+void turnout_qgemm_row_remainders(const float *a, size_t k, size_t lda, const uint32_t *rows, size_t count, const uint8_t *codes, size_t ldq,
+                                  const float *scales, turnout_qgemm_outliers outliers, float *out, size_t ldo);
+/// `c[rows[i], j] += sum over p of products[p * count + i, j]` for columns
+/// `first_column..<end_column`, zeroing those products again for the next call.
+void turnout_qgemm_add_rows(float *products, size_t count, size_t parts, size_t ldp, const uint32_t *rows, float *c, size_t ldc,
+                            size_t first_column, size_t end_column);
+
+// MARK: bf16 weights
 
 /// Elements `turnout_bf16_pack` writes for an `n x k` weight.
 size_t turnout_bf16_packed_count(size_t n, size_t k);
@@ -127,17 +142,6 @@ size_t turnout_bf16_packed_count(size_t n, size_t k);
 void turnout_bf16_pack(const float *w, size_t n, size_t k, uint16_t *packed);
 /// The weight of column `j` at input `channel` from a packed bf16 weight, widened to float.
 float turnout_bf16_weight(const uint16_t *packed, size_t n, size_t j, size_t channel);
-/// Rows of `a` as bf16 pairs, `(k + 1) / 2` per row: channel 2p in the low half, 2p + 1 in the high.
-void turnout_bf16_pairs(const float *a, size_t m, size_t k, size_t lda, uint32_t *pairs);
-/// `c[rows[r], j] += sum over k of a[r] * w[j]` in bf16 products with fp32 sums, for `m` rows
-/// (as `turnout_bf16_pairs` gives them) and the columns of blocks `first_block..<end_block`
-/// (16 columns each; `n` a multiple of 16).
-void turnout_bf16_rows(size_t m, size_t n, size_t k, const uint32_t *pairs, const uint16_t *packed,
-                       const uint32_t *rows, float *c, size_t ldc, size_t first_block, size_t end_block);
-void turnout_bf16_rows_portable(size_t m, size_t n, size_t k, const uint32_t *pairs, const uint16_t *packed,
-                                const uint32_t *rows, float *c, size_t ldc, size_t first_block, size_t end_block);
-/// 1 when `turnout_bf16_rows` takes its AVX-512 BF16 path on this CPU, else 0.
-int turnout_bf16_available(void);
 
 // MARK: Activations
 
