@@ -104,7 +104,7 @@ static inline int8_t packed_code(const int8_t *packed, size_t groups, size_t j, 
 
 void turnout_qgemm_portable(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda, const float *a_scales,
                             turnout_qgemm_outliers outliers, const int8_t *packed, const float *w_scales, const int32_t *compensation,
-                            const uint16_t *wide, float *c, size_t ldc, size_t first_block, size_t end_block) {
+                            const uint16_t *wide, const float *bias, float *c, size_t ldc, size_t first_block, size_t end_block) {
     const size_t groups = turnout_qgemm_padded_depth(k) / 4;
     for (size_t b = first_block; b < end_block; b++) {
         for (size_t r = 0; r < m; r++) {
@@ -118,7 +118,8 @@ void turnout_qgemm_portable(size_t m, size_t n, size_t k, const uint8_t *a, size
                     const size_t slot = r * outliers.limit + i;
                     correction += outliers.residuals[slot] * turnout_bf16_weight(wide, n, j, outliers.channels[slot]);
                 }
-                c[r * ldc + j] += (float)(dot - compensation[j]) * a_scales[r] * w_scales[j] + correction;
+                const float base = bias ? bias[j] : c[r * ldc + j];
+                c[r * ldc + j] = base + ((float)(dot - compensation[j]) * a_scales[r] * w_scales[j] + correction);
             }
         }
     }
@@ -262,7 +263,8 @@ VNNI static inline __m512 outlier_terms(const uint16_t *wide, size_t n, size_t c
     VNNI static inline void tile_##BLOCKS(size_t rows, size_t groups, const uint8_t *a, size_t lda, const float *a_scales, \
                                           turnout_qgemm_outliers outliers, size_t first_row,                               \
                                           const int8_t *block, const float *w_scales, const int32_t *compensation,         \
-                                          const uint16_t *wide, size_t n, size_t column, float *c, size_t ldc) {           \
+                                          const uint16_t *wide, const float *bias, size_t n, size_t column, float *c,      \
+                                          size_t ldc) {                                                                    \
         __m512i sums[4][BLOCKS];                                                                                           \
         for (int r = 0; r < 4; r++)                                                                                        \
             for (int q = 0; q < BLOCKS; q++) sums[r][q] = _mm512_setzero_si512();                                          \
@@ -283,7 +285,8 @@ VNNI static inline __m512 outlier_terms(const uint16_t *wide, size_t n, size_t c
                 const __m512i exact = _mm512_sub_epi32(sums[r][q], _mm512_loadu_si512((const void *)(compensation + 16 * q))); \
                 const __m512 scale = _mm512_mul_ps(row_scale, _mm512_loadu_ps(w_scales + 16 * q));                         \
                 float *out = c + r * ldc + 16 * q;                                                                         \
-                const __m512 sum = _mm512_add_ps(_mm512_loadu_ps(out), outlier_terms(wide, n, column + 16 * q, outliers, first_row + r)); \
+                const __m512 base = _mm512_loadu_ps(bias ? bias + 16 * q : out);                                           \
+                const __m512 sum = _mm512_add_ps(base, outlier_terms(wide, n, column + 16 * q, outliers, first_row + r));  \
                 _mm512_storeu_ps(out, _mm512_fmadd_ps(_mm512_cvtepi32_ps(exact), scale, sum));                             \
             }                                                                                                              \
         }                                                                                                                  \
@@ -293,20 +296,20 @@ TURNOUT_QGEMM_TILE(1)
 
 VNNI static void qgemm_vnni(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda, const float *a_scales,
                             turnout_qgemm_outliers outliers, const int8_t *packed, const float *w_scales, const int32_t *compensation,
-                            const uint16_t *wide, float *c, size_t ldc, size_t first_block, size_t end_block) {
+                            const uint16_t *wide, const float *bias, float *c, size_t ldc, size_t first_block, size_t end_block) {
     const size_t groups = turnout_qgemm_padded_depth(k) / 4;
     size_t b = first_block;
     // Four blocks (64 columns) at a time: their weights stay in L1 while every row tile passes.
     for (; b + 4 <= end_block; b += 4) {
         for (size_t r = 0; r < m; r += 4) {
             tile_4(m - r < 4 ? m - r : 4, groups, a + r * lda, lda, a_scales + r, outliers, r, packed + b * groups * 64,
-                   w_scales + 16 * b, compensation + 16 * b, wide, n, 16 * b, c + r * ldc + 16 * b, ldc);
+                   w_scales + 16 * b, compensation + 16 * b, wide, bias ? bias + 16 * b : NULL, n, 16 * b, c + r * ldc + 16 * b, ldc);
         }
     }
     for (; b < end_block; b++) {
         for (size_t r = 0; r < m; r += 4) {
             tile_1(m - r < 4 ? m - r : 4, groups, a + r * lda, lda, a_scales + r, outliers, r, packed + b * groups * 64,
-                   w_scales + 16 * b, compensation + 16 * b, wide, n, 16 * b, c + r * ldc + 16 * b, ldc);
+                   w_scales + 16 * b, compensation + 16 * b, wide, bias ? bias + 16 * b : NULL, n, 16 * b, c + r * ldc + 16 * b, ldc);
         }
     }
 }
@@ -334,14 +337,14 @@ void turnout_qgemm_quantize_rows(const float *a, size_t m, size_t k, size_t lda,
 
 void turnout_qgemm(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda, const float *a_scales,
                    turnout_qgemm_outliers outliers, const int8_t *packed, const float *w_scales, const int32_t *compensation,
-                   const uint16_t *wide, float *c, size_t ldc, size_t first_block, size_t end_block) {
+                   const uint16_t *wide, const float *bias, float *c, size_t ldc, size_t first_block, size_t end_block) {
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
     if (turnout_qgemm_vnni_available()) {
-        qgemm_vnni(m, n, k, a, lda, a_scales, outliers, packed, w_scales, compensation, wide, c, ldc, first_block, end_block);
+        qgemm_vnni(m, n, k, a, lda, a_scales, outliers, packed, w_scales, compensation, wide, bias, c, ldc, first_block, end_block);
         return;
     }
 #endif
-    turnout_qgemm_portable(m, n, k, a, lda, a_scales, outliers, packed, w_scales, compensation, wide, c, ldc, first_block, end_block);
+    turnout_qgemm_portable(m, n, k, a, lda, a_scales, outliers, packed, w_scales, compensation, wide, bias, c, ldc, first_block, end_block);
 }
 
 // MARK: bf16 weights

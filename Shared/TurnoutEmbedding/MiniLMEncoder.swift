@@ -27,8 +27,8 @@ import Synchronization
 /// calling thread either way).
 ///
 /// Thread safety: weights are immutable and each call takes a private workspace from a small
-/// pool, so one instance may be used from several threads at once. Throughput is best with
-/// one caller at a time, since each call already uses every core.
+/// pool, so one instance may be used from several threads at once; concurrent calls share
+/// the cores out between them (`passesInFlight`).
 public final class MiniLMEncoder: Sendable {
     public let configuration: MiniLMConfiguration
     /// Substituted for ids outside the vocabulary, so bad input cannot read outside the table.
@@ -41,6 +41,10 @@ public final class MiniLMEncoder: Sendable {
     private let idleWorkspaces = Mutex<[EncoderWorkspace]>([])
     /// Threads computing attention at once: one per core.
     private let attentionWorkers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 16))
+    /// `encode` calls running now. The cores are shared out between them: two passes on two
+    /// cores each run on one, rather than each handing half of every product to a second
+    /// thread and waiting for it, which under load costs hand-offs and buys nothing.
+    private let passesInFlight = Atomic<Int>(0)
 
     /// Idle workspaces kept for reuse; more concurrent callers allocate their own.
     private static let pooledWorkspaceLimit = 2
@@ -87,6 +91,8 @@ public final class MiniLMEncoder: Sendable {
         guard total > 0 else {
             return sequences.map { _ in [Float](repeating: 0, count: dimensions) }
         }
+        passesInFlight.add(1, ordering: .relaxed)
+        defer { passesInFlight.subtract(1, ordering: .relaxed) }
         let workspace = idleWorkspaces.withLock { $0.popLast() } ?? EncoderWorkspace(configuration: configuration, attentionWorkers: attentionWorkers)
         defer {
             if workspace.byteCount <= Self.pooledWorkspaceBytes {
@@ -142,41 +148,44 @@ public final class MiniLMEncoder: Sendable {
     }
 
     /// One post-LN transformer layer over all stacked tokens, updating `workspace.hidden`.
-    /// Each projection's output is first filled with its bias rows, so the sgemm (beta = 1)
-    /// adds the bias at no extra pass; the residual is added inside the LayerNorm pass.
+    /// Each projection adds its bias as it writes its output (`project`); the residual is
+    /// added inside the LayerNorm pass.
     private func run(_ layer: MiniLMWeights.Layer, quantized: QuantizedLayer?, lengths: [Int], offsets: [Int], tokens: Int, workspace: EncoderWorkspace) {
         let hidden = configuration.hiddenSize, inner = configuration.intermediateSize
         let epsilon = configuration.layerNormEpsilon
 
         // Self-attention: fused Q|K|V projection, attention per sequence and head, output projection.
-        EncoderKernels.broadcastRows(layer.queryKeyValueBias, into: workspace.queryKeyValue, rows: tokens, width: 3 * hidden)
-        project(tokens, workspace.hidden, hidden, layer.queryKeyValueWeight, quantized?.queryKeyValue, outputs: 3 * hidden, into: workspace.queryKeyValue, workspace)
+        project(tokens, workspace.hidden, hidden, layer.queryKeyValueWeight, layer.queryKeyValueBias, quantized?.queryKeyValue, outputs: 3 * hidden,
+                into: workspace.queryKeyValue, workspace)
         attend(lengths: lengths, offsets: offsets, workspace: workspace)
-        EncoderKernels.broadcastRows(layer.attentionOutputBias, into: workspace.projected, rows: tokens, width: hidden)
-        project(tokens, workspace.context, hidden, layer.attentionOutputWeight, quantized?.attentionOutput, outputs: hidden, into: workspace.projected, workspace)
+        project(tokens, workspace.context, hidden, layer.attentionOutputWeight, layer.attentionOutputBias, quantized?.attentionOutput, outputs: hidden,
+                into: workspace.projected, workspace)
         EncoderKernels.layerNorm(
             workspace.hidden, adding: workspace.projected, count: tokens, width: hidden,
             scale: layer.attentionNormScale, bias: layer.attentionNormBias, epsilon: epsilon)
 
         // Feed-forward: expand, exact GELU, contract, residual LayerNorm.
-        EncoderKernels.broadcastRows(layer.intermediateBias, into: workspace.intermediate, rows: tokens, width: inner)
-        project(tokens, workspace.hidden, hidden, layer.intermediateWeight, quantized?.intermediate, outputs: inner, into: workspace.intermediate, workspace)
+        project(tokens, workspace.hidden, hidden, layer.intermediateWeight, layer.intermediateBias, quantized?.intermediate, outputs: inner,
+                into: workspace.intermediate, workspace)
         EncoderKernels.gelu(workspace.intermediate, count: tokens * inner)
-        EncoderKernels.broadcastRows(layer.outputBias, into: workspace.projected, rows: tokens, width: hidden)
-        project(tokens, workspace.intermediate, inner, layer.outputWeight, quantized?.output, outputs: hidden, into: workspace.projected, workspace)
+        project(tokens, workspace.intermediate, inner, layer.outputWeight, layer.outputBias, quantized?.output, outputs: hidden,
+                into: workspace.projected, workspace)
         EncoderKernels.layerNorm(
             workspace.hidden, adding: workspace.projected, count: tokens, width: hidden,
             scale: layer.outputNormScale, bias: layer.outputNormBias, epsilon: epsilon)
     }
 
-    /// `output[tokens, outputs] += input[tokens, inputs] * weight^T`, in fp32 on OpenBLAS or,
-    /// given the quantized weight, in int8: the input's rows are quantized into the workspace,
-    /// then the output's column blocks are dealt in contiguous runs to one worker per core.
+    /// `output[tokens, outputs] = bias + input[tokens, inputs] * weight^T`, in fp32 on OpenBLAS
+    /// (the bias copied into the rows first, sgemm adding to them) or, given the quantized
+    /// weight, in int8 (the kernel adds the bias as it stores): the input's rows are quantized
+    /// into the workspace, then the output's column blocks are dealt in contiguous runs to the
+    /// pass's share of the cores.
     private func project(
-        _ tokens: Int, _ input: UnsafePointer<Float>, _ inputs: Int, _ weight: UnsafePointer<Float>, _ quantized: QuantizedMatrix?,
-        outputs: Int, into output: UnsafeMutablePointer<Float>, _ workspace: EncoderWorkspace
+        _ tokens: Int, _ input: UnsafePointer<Float>, _ inputs: Int, _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+        _ quantized: QuantizedMatrix?, outputs: Int, into output: UnsafeMutablePointer<Float>, _ workspace: EncoderWorkspace
     ) {
         guard let quantized else {
+            EncoderKernels.broadcastRows(bias, into: output, rows: tokens, width: outputs)
             Self.multiply(tokens, outputs, inputs, input, inputs, transposingB: weight, inputs, into: output, outputs)
             return
         }
@@ -189,13 +198,13 @@ public final class MiniLMEncoder: Sendable {
         let blocks = quantized.blocks
         // Runs of 4 blocks (64 columns), the kernel's widest tile; tiny products stay on this thread.
         let quads = (blocks + 3) / 4
-        let workers = tokens * outputs * inputs < Self.parallelProductSize ? 1 : min(workspace.attentionWorkers, quads)
-        // Workers write disjoint column ranges of `output` and only read the rest.
-        nonisolated(unsafe) let output = output
+        let workers = tokens * outputs * inputs < Self.parallelProductSize ? 1 : min(coresPerPass, quads)
+        // Workers write disjoint column ranges of `output` and only read the rest (and the bias).
+        nonisolated(unsafe) let output = output, bias = bias
         let columns = { @Sendable (worker: Int) in
             let first = min(blocks, quads * worker / workers * 4), end = min(blocks, quads * (worker + 1) / workers * 4)
             turnout_qgemm(tokens, outputs, inputs, workspace.codes, codeStride, workspace.rowScales, workspace.outliers,
-                          quantized.codes, quantized.scales, quantized.compensation, quantized.wide, output, outputs, first, end)
+                          quantized.codes, quantized.scales, quantized.compensation, quantized.wide, bias, output, outputs, first, end)
             special.addProducts(quantized, inputs: inputs, outputs: outputs, into: output, blocks: first, end)
         }
         if workers == 1 {
@@ -203,6 +212,11 @@ public final class MiniLMEncoder: Sendable {
         } else {
             DispatchQueue.concurrentPerform(iterations: workers, execute: columns)
         }
+    }
+
+    /// The cores one pass may use now: its share of them among the passes in flight.
+    private var coresPerPass: Int {
+        max(1, attentionWorkers / max(1, passesInFlight.load(ordering: .relaxed)))
     }
 
     /// Activation values beyond this many root-mean-squares of their row go to the fp32 outlier
@@ -230,7 +244,7 @@ public final class MiniLMEncoder: Sendable {
                 }
             }
         }
-        let workers = min(workspace.attentionWorkers, blocks.count)
+        let workers = min(coresPerPass, blocks.count)
         if workers <= 1 {
             for block in blocks { attend(block, scores: workspace.scores(worker: 0), workspace: workspace) }
             return

@@ -110,9 +110,9 @@ final class SpecialRows: @unchecked Sendable {
         let count = rows.count
         guard count > 0, first < end else { return }
         turnout_qgemm(count, outputs, inputs, codes, codeStride, scales, outliers, quantized.codes, quantized.scales, quantized.compensation,
-                      quantized.wide, products, outputs, first, end)
+                      quantized.wide, nil, products, outputs, first, end)
         turnout_qgemm(count, outputs, inputs, codes + count * codeStride, codeStride, scales + count, outliers, quantized.remainderCodes, quantized.remainderScales,
-                      quantized.remainderCompensation, quantized.wide, products + count * outputs, outputs, first, end)
+                      quantized.remainderCompensation, quantized.wide, nil, products + count * outputs, outputs, first, end)
         rows.withUnsafeBufferPointer { rows in
             turnout_qgemm_add_rows(products, count, 2, outputs, rows.baseAddress, output, outputs, 16 * first, 16 * end)
         }

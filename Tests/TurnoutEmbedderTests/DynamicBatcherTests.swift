@@ -109,16 +109,19 @@ import TurnoutWire
             }
         }
         while batcher.queuedSequences < 8 { try await Task.sleep(for: .milliseconds(1)) }
+        // Held a while longer with all eight queued: each of them then waits at least this.
+        try await Task.sleep(for: .milliseconds(50))
         release.signal()
         #expect(try await lone == [[0]])
         let answered = await later.value
         #expect(Set(answered.map { $0[0] }) == Set((1...8).map(Float.init)))
         #expect(passes.value == [1, 8])
         // What the queue metrics are fed: the eight were left waiting when the first pass ended,
-        // and the second pass's earliest had waited through the first; nothing is left after it.
+        // and the second pass's earliest had waited through the hold; nothing is left after it.
+        // (Only a lower bound: a loaded machine makes every wait longer, the first pass's too.)
         let seen = reports.value
         #expect(seen.map(\.queued) == [8, 0])
-        #expect(seen.count == 2 && seen[1].waitedSeconds > seen[0].waitedSeconds && seen[1].waitedSeconds > 0)
+        #expect(seen.count == 2 && seen[1].waitedSeconds >= 0.05, "\(seen.map(\.waitedSeconds))")
     }
 
     /// Two workers run two passes at once: the second pass starts while the first is still running.

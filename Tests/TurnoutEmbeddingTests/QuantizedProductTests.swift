@@ -45,7 +45,7 @@ struct QuantizedProductTests {
                     let outliers = turnout_qgemm_outliers(counts: counts.baseAddress, channels: channels.baseAddress, residuals: residuals.baseAddress, limit: limit)
                     (portable ? turnout_qgemm_quantize_rows_portable : turnout_qgemm_quantize_rows)(a, m, k, k, clip, limit, &codes, stride, &scales, outliers)
                     (portable ? turnout_qgemm_portable : turnout_qgemm)(m, n, k, codes, stride, scales, outliers, matrix.codes, matrix.scales,
-                                                                        matrix.compensation, matrix.wide, &output, n, 0, matrix.blocks)
+                                                                        matrix.compensation, matrix.wide, nil, &output, n, 0, matrix.blocks)
                 }
             }
         }
@@ -127,7 +127,7 @@ struct QuantizedProductTests {
             turnout_qgemm_quantize_rows(input.baseAddress, m, k, k, 4, EncoderWorkspace.outlierLimit, workspace.codes, workspace.codeStride,
                                         workspace.rowScales, workspace.outliers)
             turnout_qgemm(m, n, k, workspace.codes, workspace.codeStride, workspace.rowScales, workspace.outliers, matrix.codes, matrix.scales,
-                          matrix.compensation, matrix.wide, &plain, n, 0, matrix.blocks)
+                          matrix.compensation, matrix.wide, nil, &plain, n, 0, matrix.blocks)
             refined = plain
             workspace.special.prepare(input: input.baseAddress!, inputs: k, workspace)
             // In two column ranges, as two workers would.
@@ -148,6 +148,40 @@ struct QuantizedProductTests {
         var again = plain
         workspace.special.addProducts(matrix, inputs: k, outputs: n, into: &again, blocks: 0, matrix.blocks)
         #expect(again == refined)
+    }
+
+    @Test("with a bias, both kernels write bias plus product over whatever the output held")
+    func biasReplacesTheOutput() {
+        let (m, n, k) = (5, 80, 68)
+        var a = Self.matrix(rows: m, columns: k, seed: 13)
+        a[2] = 25  // an outlier, so the epilogue's outlier terms meet the bias
+        let w = Self.matrix(rows: n, columns: k, seed: 14, scale: 0.1)
+        let bias = Self.matrix(rows: 1, columns: n, seed: 15)
+        let matrix = w.withUnsafeBufferPointer { QuantizedMatrix($0.baseAddress!, rows: n, columns: k) }
+        let stride = turnout_qgemm_padded_depth(k), limit = 8
+        var codes = [UInt8](repeating: 128, count: 8 * stride), scales = [Float](repeating: 0, count: 8)
+        var counts = [UInt32](repeating: 0, count: 8), channels = [UInt32](repeating: 0, count: 8 * limit), residuals = [Float](repeating: 0, count: 8 * limit)
+        var results: [[Float]] = []
+        for portable in [false, true] {
+            var plain = [Float](repeating: 0, count: m * n), biased = [Float](repeating: 1e6, count: m * n)
+            counts.withUnsafeMutableBufferPointer { counts in
+                channels.withUnsafeMutableBufferPointer { channels in
+                    residuals.withUnsafeMutableBufferPointer { residuals in
+                        let outliers = turnout_qgemm_outliers(counts: counts.baseAddress, channels: channels.baseAddress, residuals: residuals.baseAddress, limit: limit)
+                        turnout_qgemm_quantize_rows(a, m, k, k, 4, limit, &codes, stride, &scales, outliers)
+                        let multiply = portable ? turnout_qgemm_portable : turnout_qgemm
+                        multiply(m, n, k, codes, stride, scales, outliers, matrix.codes, matrix.scales, matrix.compensation, matrix.wide, nil, &plain, n, 0, matrix.blocks)
+                        multiply(m, n, k, codes, stride, scales, outliers, matrix.codes, matrix.scales, matrix.compensation, matrix.wide, bias, &biased, n, 0, matrix.blocks)
+                    }
+                }
+            }
+            #expect(counts[0] == 1)
+            let worst = (0..<(m * n)).map { abs(biased[$0] - (plain[$0] + bias[$0 % n])) }.max() ?? .infinity
+            #expect(worst < 1e-5, "portable \(portable): largest difference \(worst)")
+            results.append(biased)
+        }
+        let apart = zip(results[0], results[1]).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? .infinity
+        #expect(apart < 1e-5, "VNNI and portable differ by \(apart)")
     }
 
     @Test("zero rows and zero weights give zero, not NaN")

@@ -103,17 +103,18 @@ void turnout_qgemm_quantize_rows(const float *a, size_t m, size_t k, size_t lda,
 /// `first_block..<end_block` (16 columns each), so callers can split columns between threads.
 /// `n` must be a multiple of 16; `a` (from `turnout_qgemm_quantize_rows`, `lda >= padded
 /// depth`) must have readable rows up to `m` rounded up to 4. `wide` is the weight from
-/// `turnout_bf16_pack`.
+/// `turnout_bf16_pack`. With a `bias` (n floats), `c[r, j] = bias[j] + ...` instead: the
+/// output's old contents are neither read nor kept, and no pass copies the bias in first.
 void turnout_qgemm(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda, const float *a_scales,
                    turnout_qgemm_outliers outliers, const int8_t *packed, const float *w_scales, const int32_t *compensation,
-                   const uint16_t *wide, float *c, size_t ldc, size_t first_block, size_t end_block);
+                   const uint16_t *wide, const float *bias, float *c, size_t ldc, size_t first_block, size_t end_block);
 
 /// The portable loops behind the two above, for tests to check the VNNI path against.
 void turnout_qgemm_quantize_rows_portable(const float *a, size_t m, size_t k, size_t lda, float clip, size_t limit,
                                           uint8_t *out, size_t ldo, float *scales, turnout_qgemm_outliers outliers);
 void turnout_qgemm_portable(size_t m, size_t n, size_t k, const uint8_t *a, size_t lda, const float *a_scales,
                             turnout_qgemm_outliers outliers, const int8_t *packed, const float *w_scales, const int32_t *compensation,
-                            const uint16_t *wide, float *c, size_t ldc, size_t first_block, size_t end_block);
+                            const uint16_t *wide, const float *bias, float *c, size_t ldc, size_t first_block, size_t end_block);
 
 /// 1 when the int8 products take their AVX-512 VNNI path on this CPU, else 0.
 int turnout_qgemm_vnni_available(void);
