@@ -247,11 +247,14 @@ VNNI static void quantize_rows_vnni(const float *a, size_t m, size_t k, size_t l
 // each channel's pair line is one load, and its half of each 32-bit lane widens by a shift or a mask.
 VNNI static inline __m512 outlier_terms(const uint16_t *wide, size_t n, size_t column, turnout_qgemm_outliers outliers, size_t r) {
     __m512 sum = _mm512_setzero_ps();
+    const __m512i high = _mm512_set1_epi32((int32_t)0xffff0000u);
     for (uint32_t i = 0; i < outliers.counts[r]; i++) {
         const size_t slot = r * outliers.limit + i;
         const uint32_t channel = outliers.channels[slot];
         const __m512i line = _mm512_loadu_si512((const void *)(wide + ((channel / 2) * n + column) * 2));
-        const __m512i bits = channel % 2 ? _mm512_and_si512(line, _mm512_set1_epi32((int32_t)0xffff0000u)) : _mm512_slli_epi32(line, 16);
+        // An even channel's weight is each lane's low half, moved up; an odd one's the high half
+        // as it is: one shift by 16 or 0 and a mask, with no branch on the channel's parity.
+        const __m512i bits = _mm512_and_si512(_mm512_sll_epi32(line, _mm_cvtsi32_si128((int)(~channel & 1u) * 16)), high);
         sum = _mm512_fmadd_ps(_mm512_castsi512_ps(bits), _mm512_set1_ps(outliers.residuals[slot]), sum);
     }
     return sum;

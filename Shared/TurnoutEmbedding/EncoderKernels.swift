@@ -31,37 +31,13 @@ enum EncoderKernels {
     }
 
     /// `rows[r] = LayerNorm(rows[r] + addend[r]) * scale + bias` for each row; `addend` may be nil.
-    /// Two passes over each row (mean, then variance of the deviations) for accuracy.
+    /// In C (`turnout_layer_norm`), for AVX-512, with the reference's two passes (the mean, then
+    /// the variance of the deviations) for accuracy.
     static func layerNorm(
         _ rows: UnsafeMutablePointer<Float>, adding addend: UnsafePointer<Float>?, count: Int, width: Int,
         scale: UnsafePointer<Float>, bias: UnsafePointer<Float>, epsilon: Float
     ) {
-        let chunks = width / Self.width
-        precondition(chunks * Self.width == width, "hidden size must be a multiple of \(Self.width)")
-        for row in 0..<count {
-            let values = rows + row * width
-            if let addend {
-                let other = addend + row * width
-                for chunk in 0..<chunks {
-                    let offset = chunk * Self.width
-                    store(load(values + offset) + load(other + offset), values + offset)
-                }
-            }
-            var sum = Vector()
-            for chunk in 0..<chunks { sum += load(values + chunk * Self.width) }
-            let mean = sum.sum() / Float(width)
-            var squares = Vector()
-            for chunk in 0..<chunks {
-                let deviation = load(values + chunk * Self.width) - mean
-                squares += deviation * deviation
-            }
-            let inverse = 1 / (squares.sum() / Float(width) + epsilon).squareRoot()
-            for chunk in 0..<chunks {
-                let offset = chunk * Self.width
-                let normalized = (load(values + offset) - mean) * inverse
-                store(normalized * load(scale + offset) + load(bias + offset), values + offset)
-            }
-        }
+        turnout_layer_norm(rows, addend, count, width, scale, bias, epsilon)
     }
 
     /// Softmax of each of `count` rows of `width` floats (row stride `stride`), in place.

@@ -94,4 +94,32 @@ struct KernelTests {
             #expect(abs(variance - 1) < 1e-4)
         }
     }
+
+    @Test("both LayerNorm paths match a double-precision reference, with and without the residual", arguments: [true, false])
+    func layerNormPaths(withResidual: Bool) {
+        let (count, width) = (3, 384)
+        var state: UInt64 = 0x1234_5678
+        func next() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: state >> 11) % 20_001 - 10_000) / 1000
+        }
+        var input = (0..<(count * width)).map { _ in next() }
+        input[5] = 300  // one large channel, as BERT's hidden states have
+        let residual = (0..<(count * width)).map { _ in next() }
+        let scale = (0..<width).map { _ in next() / 10 }, bias = (0..<width).map { _ in next() / 10 }
+        let expected: [Double] = (0..<count).flatMap { row -> [Double] in
+            let values = (0..<width).map { Double(input[row * width + $0]) + (withResidual ? Double(residual[row * width + $0]) : 0) }
+            let mean = values.reduce(0, +) / Double(width)
+            let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(width)
+            return values.indices.map { (values[$0] - mean) / (variance + 1e-12).squareRoot() * Double(scale[$0]) + Double(bias[$0]) }
+        }
+        for portable in [false, true] {
+            var rows = input
+            residual.withUnsafeBufferPointer { addend in
+                (portable ? turnout_layer_norm_portable : turnout_layer_norm)(&rows, withResidual ? addend.baseAddress : nil, count, width, scale, bias, 1e-12)
+            }
+            let worst = zip(rows, expected).map { abs(Double($0) - $1) }.max() ?? .infinity
+            #expect(worst < 1e-4, "portable \(portable): largest difference \(worst)")
+        }
+    }
 }

@@ -154,5 +154,12 @@ void turnout_gelu_portable(float *values, size_t count);
 void turnout_softmax_rows(float *rows, size_t count, size_t width, size_t stride);
 /// The portable loop behind it (libm's expf).
 void turnout_softmax_rows_portable(float *rows, size_t count, size_t width, size_t stride);
+/// `rows[r] = LayerNorm(rows[r] + addend[r]) * scale + bias` in place for `count` rows of
+/// `width` floats (`addend` may be NULL), with AVX-512 where the CPU has it and `width` is a
+/// multiple of 16: the mean, then the variance of the deviations, as the reference takes them.
+void turnout_layer_norm(float *rows, const float *addend, size_t count, size_t width, const float *scale, const float *bias, float epsilon);
+/// The portable loop behind it.
+void turnout_layer_norm_portable(float *rows, const float *addend, size_t count, size_t width, const float *scale, const float *bias,
+                                 float epsilon);
 
 #endif
