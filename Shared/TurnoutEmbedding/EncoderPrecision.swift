@@ -6,7 +6,7 @@ import CTurnoutKernels
 /// column and each token's activations to 8 bits and multiplies them with AVX-512 VNNI's byte
 /// dot products, four times the multiply-adds per instruction of fp32; the attention scores,
 /// LayerNorm, GELU and pooling stay in fp32. Its vectors keep a cosine of at least 0.999
-/// with the references (0.99939 at worst on the 26 reference texts; see docs/embedding.md),
+/// with the references (0.99936 at worst on the 26 reference texts; see docs/embedding.md),
 /// so `float32` stays the reference the parity tests pin, and selectable.
 public enum EncoderPrecision: String, Sendable, CaseIterable, CustomStringConvertible {
     case float32 = "fp32"
