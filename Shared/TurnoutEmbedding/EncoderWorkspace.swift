@@ -86,42 +86,33 @@ final class EncoderWorkspace: @unchecked Sendable {
         if tokens > tokenCapacity {
             let capacity = (tokens + 255) & ~255
             let hiddenSize = configuration.hiddenSize
-            replace(&hidden, count: capacity * hiddenSize)
-            replace(&queryKeyValue, count: capacity * 3 * hiddenSize)
-            replace(&context, count: capacity * hiddenSize)
-            replace(&projected, count: capacity * hiddenSize)
-            replace(&intermediate, count: capacity * configuration.intermediateSize)
-            replace(&rowScales, count: capacity)
-            replace(&outlierResiduals, count: capacity * Self.outlierLimit)
-            outlierCounts.deallocate()
-            outlierCounts = .allocate(capacity: capacity)
-            outlierChannels.deallocate()
-            outlierChannels = .allocate(capacity: capacity * Self.outlierLimit)
+            hidden.replace(count: capacity * hiddenSize)
+            queryKeyValue.replace(count: capacity * 3 * hiddenSize)
+            context.replace(count: capacity * hiddenSize)
+            projected.replace(count: capacity * hiddenSize)
+            intermediate.replace(count: capacity * configuration.intermediateSize)
+            rowScales.replace(count: capacity)
+            outlierResiduals.replace(count: capacity * Self.outlierLimit)
+            outlierCounts.replace(count: capacity)
+            outlierChannels.replace(count: capacity * Self.outlierLimit)
             // Filled with code 0 (128) once: rows past a batch's last token are read by the int8 kernel's last tile.
-            codes.deallocate()
-            codes = .allocate(capacity: capacity * codeStride)
-            codes.initialize(repeating: 128, count: capacity * codeStride)
+            codes.replace(count: capacity * codeStride, filledWith: 128)
             tokenCapacity = capacity
         }
         let scoreCount = Self.attentionBlockRows * longestSequence
         if scoreCount > scoreCapacity {
-            replace(&scores, count: attentionWorkers * scoreCount)
+            scores.replace(count: attentionWorkers * scoreCount)
             scoreCapacity = scoreCount
         }
     }
 
-    /// Score rows of attention worker `worker`: room for `attentionBlockRows` rows of the longest sequence.
     /// The outlier buffers as the int8 kernels take them.
     var outliers: turnout_qgemm_outliers {
         turnout_qgemm_outliers(counts: outlierCounts, channels: outlierChannels, residuals: outlierResiduals, limit: Self.outlierLimit)
     }
 
+    /// Score rows of attention worker `worker`: room for `attentionBlockRows` rows of the longest sequence.
     func scores(worker: Int) -> UnsafeMutablePointer<Float> {
         scores + worker * scoreCapacity
-    }
-
-    private func replace(_ buffer: inout UnsafeMutablePointer<Float>, count: Int) {
-        buffer.deallocate()
-        buffer = .allocate(capacity: count)
     }
 }

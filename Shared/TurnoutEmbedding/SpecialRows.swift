@@ -67,24 +67,13 @@ final class SpecialRows: @unchecked Sendable {
         guard rows.count > capacity else { return }
         capacity = (rows.count + 63) & ~63
         let tiles = 2 * capacity + 4, limit = EncoderWorkspace.outlierLimit
-        codes.deallocate()
-        codes = .allocate(capacity: tiles * codeStride)
-        codes.initialize(repeating: 128, count: tiles * codeStride)
-        scales.deallocate()
-        scales = .allocate(capacity: tiles)
-        scales.initialize(repeating: 0, count: tiles)
-        remainders.deallocate()
-        remainders = .allocate(capacity: capacity * widestInput)
-        products.deallocate()
-        products = .allocate(capacity: 2 * capacity * widestOutput)
-        products.initialize(repeating: 0, count: 2 * capacity * widestOutput)
-        outlierCounts.deallocate()
-        outlierCounts = .allocate(capacity: tiles)
-        outlierCounts.initialize(repeating: 0, count: tiles)
-        outlierChannels.deallocate()
-        outlierChannels = .allocate(capacity: tiles * limit)
-        outlierResiduals.deallocate()
-        outlierResiduals = .allocate(capacity: tiles * limit)
+        codes.replace(count: tiles * codeStride, filledWith: 128)
+        scales.replace(count: tiles, filledWith: 0)
+        remainders.replace(count: capacity * widestInput)
+        products.replace(count: 2 * capacity * widestOutput, filledWith: 0)
+        outlierCounts.replace(count: tiles, filledWith: 0)
+        outlierChannels.replace(count: tiles * limit)
+        outlierResiduals.replace(count: tiles * limit)
     }
 
     /// After the projection's input rows were quantized into `workspace.codes`: the special
