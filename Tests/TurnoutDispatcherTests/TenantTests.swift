@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
-import TurnoutDispatcher
+@testable import TurnoutDispatcher
 import TurnoutRuntime
 import TurnoutTelemetry
 
@@ -80,5 +80,27 @@ import TurnoutTelemetry
         clock.advance(3_700)
         await gate.refresh()
         #expect(gate.shareScale == 1, "an hour without spend: back to what was asked, never above")
+    }
+
+    /// A budget's month is named by arithmetic now; it must name the month Calendar does, for
+    /// every day across leap years, centuries and both sides of every month's first second.
+    @Test func theMonthIsTheCalendarsUTCMonth() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC") ?? .gmt
+        func expected(_ date: Date) -> String {
+            let parts = calendar.dateComponents([.year, .month], from: date)
+            return "\(parts.year ?? 0)-\(parts.month ?? 0)"
+        }
+        var mismatches: [String] = []
+        // Every day from 1960 to 2110 at 12:34:56, and the last and first second of each day.
+        for day in stride(from: -3_653, to: 51_500, by: 1) {
+            for second in [0.0, 45_296, 86_399.5] {
+                let date = Date(timeIntervalSince1970: Double(day) * 86_400 + second)
+                if TenantGate.month(of: date) != expected(date) { mismatches.append("\(date): \(TenantGate.month(of: date)) vs \(expected(date))") }
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+        #expect(TenantGate.month(of: Date(timeIntervalSince1970: 1_796_083_200)) == "2026-12")  // 2026-12-01T00:00:00Z
+        #expect(TenantGate.month(of: Date(timeIntervalSince1970: 1_796_083_199)) == "2026-11")
     }
 }

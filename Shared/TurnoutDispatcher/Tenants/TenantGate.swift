@@ -75,11 +75,19 @@ public final class TenantGate: Sendable {
         self.requests = requests
     }
 
+    /// The UTC month `date` falls in, as "2026-12" ("2027-1" for January). Every request asks
+    /// (`admit` and `spent`), so it is days-to-civil arithmetic (Howard Hinnant's) rather than
+    /// a Calendar and a TimeZone built per call, which took microseconds of a routed
+    /// request's CPU.
     static func month(of date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC") ?? .gmt
-        let parts = calendar.dateComponents([.year, .month], from: date)
-        return "\(parts.year ?? 0)-\(parts.month ?? 0)"
+        let days = Int((date.timeIntervalSince1970 / 86_400).rounded(.down)) + 719_468
+        let era = (days >= 0 ? days : days - 146_096) / 146_097
+        let dayOfEra = days - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shifted = (5 * dayOfYear + 2) / 153
+        let month = shifted < 10 ? shifted + 3 : shifted - 9
+        return "\(yearOfEra + era * 400 + (month <= 2 ? 1 : 0))-\(month)"
     }
 
     static func startOfMonth(_ date: Date) -> Date {
