@@ -21,7 +21,7 @@ enum AdaptBench {
         options: [
             .flag("json", help: "Print one JSON object instead of text"),
             OptionSpec("data", env: "TURNOUT_DATA_DIR", default: "../shared/data", value: "DIR", help: "Directory holding mmlu/ and gsm8k/"),
-            OptionSpec("warmup", default: "0.6", value: "F", help: "Share of GSM8K's questions replayed and judged before learning; the rest are held out"),
+            OptionSpec("warmup", default: "0.7", value: "F", help: "Share of GSM8K's questions replayed and judged before learning; the rest are held out (docs/learning.md: 0.6 promoted on four seeds of five)"),
             OptionSpec("seed", default: "0", value: "N", help: "Seed of the question order"),
             OptionSpec("clients", default: "4", value: "N", help: "Concurrent clients replaying the warm-up"),
             OptionSpec("battle-weight", default: "auto", value: "auto|W", help: "turnout learn --battle-weight"),
