@@ -55,8 +55,6 @@ final class SpecialRows: @unchecked Sendable {
         outlierResiduals.deallocate()
     }
 
-    var count: Int { rows.count }
-
     /// Records this pass's special rows: the first and last of each sequence.
     func mark(lengths: [Int], offsets: [Int]) {
         rows.removeAll(keepingCapacity: true)
