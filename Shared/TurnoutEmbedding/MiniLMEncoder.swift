@@ -40,11 +40,13 @@ public final class MiniLMEncoder: Sendable {
     private let quantizedLayers: [QuantizedLayer]
     private let idleWorkspaces = Mutex<[EncoderWorkspace]>([])
     /// Threads computing attention at once: one per core.
-    private let attentionWorkers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 16))
+    private let attentionWorkers: Int
     /// `encode` calls running now. The cores are shared out between them: two passes on two
     /// cores each run on one, rather than each handing half of every product to a second
     /// thread and waiting for it, which under load costs hand-offs and buys nothing.
-    private let passesInFlight = Atomic<Int>(0)
+    private let passesInFlight: PassesInFlight
+    /// The other cores' threads for a pass that has the cores to itself.
+    private let team: WorkerTeam
 
     /// Idle workspaces kept for reuse; more concurrent callers allocate their own.
     private static let pooledWorkspaceLimit = 2
@@ -67,6 +69,11 @@ public final class MiniLMEncoder: Sendable {
         self.configuration = configuration
         self.unknownTokenID = unknownTokenID
         self.precision = precision
+        let cores = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 16))
+        let inFlight = PassesInFlight()
+        attentionWorkers = cores
+        passesInFlight = inFlight
+        team = WorkerTeam(helpers: cores - 1, spinWhile: { inFlight.count.load(ordering: .relaxed) <= 1 })
         let weights: MiniLMWeights
         do {
             weights = try MiniLMWeights(file: file, configuration: configuration)
@@ -91,8 +98,8 @@ public final class MiniLMEncoder: Sendable {
         guard total > 0 else {
             return sequences.map { _ in [Float](repeating: 0, count: dimensions) }
         }
-        passesInFlight.add(1, ordering: .relaxed)
-        defer { passesInFlight.subtract(1, ordering: .relaxed) }
+        passesInFlight.count.add(1, ordering: .relaxed)
+        defer { passesInFlight.count.subtract(1, ordering: .relaxed) }
         let workspace = idleWorkspaces.withLock { $0.popLast() } ?? EncoderWorkspace(configuration: configuration, attentionWorkers: attentionWorkers)
         defer {
             if workspace.byteCount <= Self.pooledWorkspaceBytes {
@@ -210,13 +217,13 @@ public final class MiniLMEncoder: Sendable {
         if workers == 1 {
             columns(0)
         } else {
-            DispatchQueue.concurrentPerform(iterations: workers, execute: columns)
+            team.perform(iterations: workers, columns)
         }
     }
 
     /// The cores one pass may use now: its share of them among the passes in flight.
     private var coresPerPass: Int {
-        max(1, attentionWorkers / max(1, passesInFlight.load(ordering: .relaxed)))
+        max(1, attentionWorkers / max(1, passesInFlight.count.load(ordering: .relaxed)))
     }
 
     /// Activation values beyond this many root-mean-squares of their row go to the fp32 outlier
@@ -249,10 +256,10 @@ public final class MiniLMEncoder: Sendable {
             for block in blocks { attend(block, scores: workspace.scores(worker: 0), workspace: workspace) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        team.perform(iterations: workers) { worker in
             let scores = workspace.scores(worker: worker)
             for index in stride(from: worker, to: blocks.count, by: workers) {
-                attend(blocks[index], scores: scores, workspace: workspace)
+                self.attend(blocks[index], scores: scores, workspace: workspace)
             }
         }
     }
@@ -300,4 +307,9 @@ public final class MiniLMEncoder: Sendable {
     ) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), 1, c, Int32(ldc))
     }
+}
+
+/// How many `encode` calls are running, shared with the worker team's spinning rule.
+private final class PassesInFlight: Sendable {
+    let count = Atomic<Int>(0)
 }

@@ -162,4 +162,16 @@ void turnout_layer_norm(float *rows, const float *addend, size_t count, size_t w
 void turnout_layer_norm_portable(float *rows, const float *addend, size_t count, size_t width, const float *scale, const float *bias,
                                  float epsilon);
 
+// MARK: Spinning
+
+/// One step of a spin-wait loop (x86 `pause`, Arm `yield`): tells the core this thread is
+/// only waiting, so it spins without flooding the pipeline with loads.
+static inline void turnout_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 #endif
