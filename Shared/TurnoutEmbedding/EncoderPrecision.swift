@@ -38,11 +38,12 @@ public enum EncoderPrecision: String, Sendable, CaseIterable, CustomStringConver
 
     /// The precision as cache namespaces name it, with the version of its arithmetic: bumped
     /// whenever the int8 path's numbers change (2: the [CLS] and [SEP] rows by remainders
-    /// instead of bf16 weights), so an upgraded embedder never serves what the old one cached.
+    /// instead of bf16 weights; 3: those terms only where they pay), so an upgraded embedder never
+    /// serves what the old one cached.
     public var cacheTag: String {
         switch self {
         case .float32: rawValue
-        case .int8: "int8.2"
+        case .int8: "int8.3"
         }
     }
 

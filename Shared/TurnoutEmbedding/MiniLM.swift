@@ -63,7 +63,7 @@ public final class MiniLM: Sendable {
 
     /// What this model's vectors are cached under: the model id for the reference vectors
     /// (fp32, 256 tokens), which routers train on, and the id with the precision and the cut
-    /// otherwise (`…@int8.2/256`), so that vectors that differ never stand in for one another.
+    /// otherwise (`…@int8.3/256`), so that vectors that differ never stand in for one another.
     public var cacheNamespace: String {
         encoder.precision == .float32 && maxSequenceLength == 256 ? modelID : "\(modelID)@\(encoder.precision.cacheTag)/\(maxSequenceLength)"
     }

@@ -81,7 +81,7 @@ public final class MiniLMEncoder: Sendable {
             throw .invalidWeights(error)
         }
         self.weights = weights
-        quantizedLayers = precision == .int8 ? weights.layers.map { QuantizedLayer($0, configuration: configuration) } : []
+        quantizedLayers = precision == .int8 ? weights.layers.enumerated().map { QuantizedLayer($1, index: $0, configuration: configuration) } : []
     }
 
     /// Length of each output vector (the hidden size, 384).
@@ -201,7 +201,7 @@ public final class MiniLMEncoder: Sendable {
                                     workspace.codes, codeStride, workspace.rowScales, workspace.outliers)
         // [CLS] and [SEP] rows: their finer terms are added after the main product, by the same worker for the same columns.
         let special = workspace.special
-        special.prepare(input: input, inputs: inputs, workspace)
+        special.prepare(input: input, inputs: inputs, terms: quantized.refinements, workspace)
         let blocks = quantized.blocks
         // Runs of 4 blocks (64 columns), the kernel's widest tile; tiny products stay on this thread.
         let quads = (blocks + 3) / 4

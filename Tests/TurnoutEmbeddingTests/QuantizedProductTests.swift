@@ -31,7 +31,7 @@ struct QuantizedProductTests {
     static func product(
         _ a: [Float], _ w: [Float], m: Int, n: Int, k: Int, clip: Float, portable: Bool
     ) -> (output: [Float], outlierCounts: [UInt32]) {
-        let matrix = w.withUnsafeBufferPointer { QuantizedMatrix($0.baseAddress!, rows: n, columns: k) }
+        let matrix = w.withUnsafeBufferPointer { QuantizedMatrix($0.baseAddress!, rows: n, columns: k, refinements: []) }
         let stride = turnout_qgemm_padded_depth(k), paddedRows = (m + 3) / 4 * 4, limit = 8
         var codes = [UInt8](repeating: 128, count: paddedRows * stride)
         var scales = [Float](repeating: 0, count: paddedRows)
@@ -108,7 +108,7 @@ struct QuantizedProductTests {
         #expect(error < 0.02, "relative error \(error)")
     }
 
-    @Test("a [CLS]-like row through the special-row terms is 5 times closer to exact than plain int8, for every projection's shape",
+    @Test("a [CLS]-like row through both special-row terms is 5 times closer to exact than plain int8, either term alone closer, none the same, for every projection's shape",
           arguments: [(1152, 384), (384, 384), (1536, 384), (384, 1536)])
     func specialRowsAreFiner(shape: (Int, Int)) {
         let (n, k) = shape, m = 6
@@ -117,37 +117,55 @@ struct QuantizedProductTests {
         a[5 * k + 3] = -12  // [SEP], the last row: a smaller outlier
         let w = Self.matrix(rows: n, columns: k, seed: 12, scale: 0.05)
         let exact = Self.exactProduct(a, w, m: m, n: n, k: k)
+        func rowError(_ output: [Float], _ row: Int) -> Double {
+            Self.relativeError(Array(output[(row * n)..<((row + 1) * n)]), Array(exact[(row * n)..<((row + 1) * n)]))
+        }
+        let choices: [SpecialRows.Terms] = [[.rowRemainder, .weightRemainder], .rowRemainder, .weightRemainder, []]
+        for terms in choices {
+            let (plain, refined, again) = Self.specialProduct(a, w, m: m, n: n, k: k, terms: terms)
+            for row in [0, m - 1] {
+                let label = "terms \(terms.rawValue), row \(row): refined \(rowError(refined, row)), plain \(rowError(plain, row))"
+                switch terms {
+                case [.rowRemainder, .weightRemainder]:
+                    // What is left is mostly the outlier meeting its bf16 weights (8 bits).
+                    #expect(rowError(refined, row) * 5 < rowError(plain, row), "\(label)")
+                    #expect(rowError(refined, row) < 2e-3, "\(label)")
+                case []:
+                    #expect(refined == plain, "\(label)")
+                default:
+                    #expect(rowError(refined, row) < rowError(plain, row), "\(label)")
+                }
+            }
+            // The rows between are the plain product, untouched.
+            #expect(Array(refined[n..<((m - 1) * n)]) == Array(plain[n..<((m - 1) * n)]))
+            // Its scratch products are zero again: a second pass on the same workspace gives the same.
+            #expect(again == refined, "terms \(terms.rawValue)")
+        }
+    }
+
+    /// The plain int8 product of `a` and `w`, the same with `terms` added to its first and last
+    /// rows (in two column ranges, as two workers would), and that added again on the same workspace.
+    static func specialProduct(_ a: [Float], _ w: [Float], m: Int, n: Int, k: Int, terms: SpecialRows.Terms) -> ([Float], [Float], [Float]) {
         let workspace = EncoderWorkspace(configuration: MiniLMConfiguration(), attentionWorkers: 1)
         workspace.reserve(tokens: m, longestSequence: m)
         workspace.special.mark(lengths: [m], offsets: [0])
         #expect(workspace.special.rows == [0, UInt32(m - 1)])
-        let matrix = w.withUnsafeBufferPointer { QuantizedMatrix($0.baseAddress!, rows: n, columns: k) }
-        var plain = [Float](repeating: 0, count: m * n), refined = [Float](repeating: 0, count: m * n)
+        let matrix = w.withUnsafeBufferPointer { QuantizedMatrix($0.baseAddress!, rows: n, columns: k, refinements: terms) }
+        #expect((matrix.remainder != nil) == terms.contains(.weightRemainder))
+        var plain = [Float](repeating: 0, count: m * n), refined = [Float](repeating: 0, count: m * n), again = plain
         a.withUnsafeBufferPointer { input in
             turnout_qgemm_quantize_rows(input.baseAddress, m, k, k, 4, EncoderWorkspace.outlierLimit, workspace.codes, workspace.codeStride,
                                         workspace.rowScales, workspace.outliers)
             turnout_qgemm(m, n, k, workspace.codes, workspace.codeStride, workspace.rowScales, workspace.outliers, matrix.codes, matrix.scales,
                           matrix.compensation, matrix.wide, nil, &plain, n, 0, matrix.blocks)
             refined = plain
-            workspace.special.prepare(input: input.baseAddress!, inputs: k, workspace)
-            // In two column ranges, as two workers would.
+            again = plain
+            workspace.special.prepare(input: input.baseAddress!, inputs: k, terms: terms, workspace)
             workspace.special.addProducts(matrix, inputs: k, outputs: n, into: &refined, blocks: 0, 1)
             workspace.special.addProducts(matrix, inputs: k, outputs: n, into: &refined, blocks: 1, matrix.blocks)
+            workspace.special.addProducts(matrix, inputs: k, outputs: n, into: &again, blocks: 0, matrix.blocks)
         }
-        func rowError(_ output: [Float], _ row: Int) -> Double {
-            Self.relativeError(Array(output[(row * n)..<((row + 1) * n)]), Array(exact[(row * n)..<((row + 1) * n)]))
-        }
-        for row in [0, m - 1] {
-            // What is left is mostly the outlier meeting its bf16 weights (8 bits).
-            #expect(rowError(refined, row) * 5 < rowError(plain, row), "row \(row): refined \(rowError(refined, row)), plain \(rowError(plain, row))")
-            #expect(rowError(refined, row) < 2e-3, "row \(row): \(rowError(refined, row))")
-        }
-        // The rows between are the plain product, untouched.
-        #expect(Array(refined[n..<((m - 1) * n)]) == Array(plain[n..<((m - 1) * n)]))
-        // Its scratch products are zero again: a second pass on the same workspace gives the same.
-        var again = plain
-        workspace.special.addProducts(matrix, inputs: k, outputs: n, into: &again, blocks: 0, matrix.blocks)
-        #expect(again == refined)
+        return (plain, refined, again)
     }
 
     @Test("with a bias, both kernels write bias plus product over whatever the output held")
@@ -157,7 +175,7 @@ struct QuantizedProductTests {
         a[2] = 25  // an outlier, so the epilogue's outlier terms meet the bias
         let w = Self.matrix(rows: n, columns: k, seed: 14, scale: 0.1)
         let bias = Self.matrix(rows: 1, columns: n, seed: 15)
-        let matrix = w.withUnsafeBufferPointer { QuantizedMatrix($0.baseAddress!, rows: n, columns: k) }
+        let matrix = w.withUnsafeBufferPointer { QuantizedMatrix($0.baseAddress!, rows: n, columns: k, refinements: []) }
         let stride = turnout_qgemm_padded_depth(k), limit = 8
         var codes = [UInt8](repeating: 128, count: 8 * stride), scales = [Float](repeating: 0, count: 8)
         var counts = [UInt32](repeating: 0, count: 8), channels = [UInt32](repeating: 0, count: 8 * limit), residuals = [Float](repeating: 0, count: 8 * limit)
