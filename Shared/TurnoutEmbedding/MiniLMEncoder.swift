@@ -23,8 +23,8 @@ import Synchronization
 ///
 /// Precision: the projections run in fp32 on OpenBLAS or in int8 on AVX-512 VNNI
 /// (`EncoderPrecision`); in int8 every product is split by output columns over one worker per
-/// core here, so OpenBLAS's own threads never wake (attention's small products run on the
-/// calling thread either way).
+/// core here (`WorkerTeam`), so OpenBLAS's own threads never wake (attention's small products
+/// run on the calling thread either way).
 ///
 /// Thread safety: weights are immutable and each call takes a private workspace from a small
 /// pool, so one instance may be used from several threads at once; concurrent calls share
