@@ -201,7 +201,7 @@ public final class MiniLMEncoder: Sendable {
                                     workspace.codes, codeStride, workspace.rowScales, workspace.outliers)
         // [CLS] and [SEP] rows: their finer terms are added after the main product, by the same worker for the same columns.
         let special = workspace.special
-        special.prepare(input: input, inputs: inputs, terms: quantized.refinements, workspace)
+        special.prepare(input: input, inputs: inputs, for: quantized, workspace)
         let blocks = quantized.blocks
         // Runs of 4 blocks (64 columns), the kernel's widest tile; tiny products stay on this thread.
         let quads = (blocks + 3) / 4

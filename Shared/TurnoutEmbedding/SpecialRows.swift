@@ -105,11 +105,11 @@ final class SpecialRows: @unchecked Sendable {
         outlierResiduals.replace(count: tiles * limit)
     }
 
-    /// After the projection's input rows were quantized into `workspace.codes`: the special
-    /// rows' own codes, and their remainders quantized with no clipping (nothing in them
-    /// stands out).
-    func prepare(input: UnsafePointer<Float>, inputs: Int, terms: Terms, _ workspace: EncoderWorkspace) {
-        let count = rows.count
+    /// After the projection's input rows were quantized into `workspace.codes`: what
+    /// `quantized`'s terms read (`addProducts`, on the same matrix, next): the special rows' own
+    /// codes, and their remainders quantized with no clipping (nothing in them stands out).
+    func prepare(input: UnsafePointer<Float>, inputs: Int, for quantized: QuantizedMatrix, _ workspace: EncoderWorkspace) {
+        let count = rows.count, terms = quantized.refinements
         guard count > 0 else { return }
         if terms.contains(.weightRemainder) {
             for (slot, row) in rows.enumerated() {

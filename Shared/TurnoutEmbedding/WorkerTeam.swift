@@ -23,13 +23,18 @@ final class WorkerTeam: Sendable {
     ///   - helpers: threads besides the caller's (cores - 1 for one pass on every core).
     ///   - spin: how long an idle helper waits awake for the next job before it parks.
     ///   - spinWhile: checked while spinning; a helper parks as soon as it is false.
-    init(helpers count: Int, spin: Duration = .microseconds(250), spinWhile: @escaping @Sendable () -> Bool = { true }) {
+    ///   - onHelperExit: called on each helper's thread as it ends (after the team is gone).
+    init(helpers count: Int, spin: Duration = .microseconds(250), spinWhile: @escaping @Sendable () -> Bool = { true },
+         onHelperExit: @escaping @Sendable () -> Void = {}) {
         let nanoseconds = UInt64(max(0, spin.components.seconds)) * 1_000_000_000 + UInt64(max(0, spin.components.attoseconds / 1_000_000_000))
         state = TeamState(spinNanoseconds: nanoseconds, spinWhile: spinWhile)
         helpers = (0..<max(0, count)).map { _ in TeamHelper() }
         for (index, helper) in helpers.enumerated() {
             let state = state
-            let thread = Thread { state.serve(helper) }
+            let thread = Thread {
+                state.serve(helper)
+                onHelperExit()
+            }
             thread.name = "encoder-helper-\(index)"
             thread.start()
         }
@@ -54,9 +59,18 @@ final class WorkerTeam: Sendable {
         }
         defer { state.busy.store(false, ordering: .releasing) }
         let job = state.post(iterations: iterations, body: body)
-        for helper in helpers where helper.parked.exchange(false, ordering: .sequentiallyConsistent) { helper.wake.signal() }
+        // Parts beyond the caller's need at most iterations - 1 helpers.
+        for helper in helpers.prefix(iterations - 1) where helper.parked.exchange(false, ordering: .sequentiallyConsistent) { helper.wake.signal() }
         state.work(on: job)
-        while state.completed.load(ordering: .acquiring) < iterations { turnout_cpu_relax() }
+        // A helper still on a part it claimed: spin, then yield the core in case it is the one
+        // that helper was preempted from.
+        var spins = 0
+        while state.completed.load(ordering: .acquiring) < iterations {
+            spins += 1
+            if spins < 4096 { turnout_cpu_relax() } else { sched_yield() }
+        }
+        // Drop the job's closure, which may hold what holds this team.
+        state.finish(job)
     }
 }
 
@@ -85,7 +99,8 @@ private final class TeamState: Sendable {
     /// The generation (high 32 bits) and the next iteration to claim (low 32).
     let ticket = Atomic<UInt64>(0)
     let completed = Atomic<Int>(0)
-    private let current = Mutex<TeamJob?>(nil)
+    /// The latest job's generation, and the job itself until it has finished.
+    private let current = Mutex<(generation: UInt32, job: TeamJob?)>((0, nil))
 
     init(spinNanoseconds: UInt64, spinWhile: @escaping @Sendable () -> Bool) {
         self.spinNanoseconds = spinNanoseconds
@@ -97,9 +112,14 @@ private final class TeamState: Sendable {
         let generation = UInt32(truncatingIfNeeded: ticket.load(ordering: .relaxed) >> 32) &+ 1
         let job = TeamJob(generation: generation, iterations: iterations, body: body)
         completed.store(0, ordering: .relaxed)
-        current.withLock { $0 = job }
+        current.withLock { $0 = (generation, job) }
         ticket.store(UInt64(generation) << 32, ordering: .sequentiallyConsistent)
         return job
+    }
+
+    /// Forgets a finished job (helpers that look now find nothing to do).
+    func finish(_ job: TeamJob) {
+        current.withLock { if $0.generation == job.generation { $0.job = nil } }
     }
 
     /// Claims and runs the job's iterations until none is left.
@@ -122,13 +142,16 @@ private final class TeamState: Sendable {
         var seen = UInt32(truncatingIfNeeded: ticket.load(ordering: .acquiring) >> 32)
         while !stopped.load(ordering: .relaxed) {
             waitForJob(after: seen, helper)
-            guard let job = current.withLock({ $0 }) else { continue }
-            seen = job.generation
-            work(on: job)
+            let (generation, job) = current.withLock { ($0.generation, $0.job) }
+            seen = generation
+            if let job { work(on: job) }
         }
     }
 
     private func generation() -> UInt32 { UInt32(truncatingIfNeeded: ticket.load(ordering: .acquiring) >> 32) }
+
+    /// As `generation()`, ordered with the `parked` store before it (the parking re-check).
+    private func generationAfterParking() -> UInt32 { UInt32(truncatingIfNeeded: ticket.load(ordering: .sequentiallyConsistent) >> 32) }
 
     private func waitForJob(after seen: UInt32, _ helper: TeamHelper) {
         var deadline = DispatchTime.now().uptimeNanoseconds + spinNanoseconds
@@ -142,7 +165,7 @@ private final class TeamState: Sendable {
             // Park. A job posted between the check above and `parked` being set is seen by the
             // second check; one posted after it finds `parked` set and signals.
             helper.parked.store(true, ordering: .sequentiallyConsistent)
-            if generation() != seen || stopped.load(ordering: .sequentiallyConsistent) {
+            if generationAfterParking() != seen || stopped.load(ordering: .sequentiallyConsistent) {
                 if helper.parked.exchange(false, ordering: .sequentiallyConsistent) { return }
                 // The poster cleared it first and has signalled, or is about to: take that signal.
             }

@@ -143,10 +143,33 @@ struct QuantizedProductTests {
         }
     }
 
+    @Test("one workspace through a layer's four projections in order, each with its own terms, gives what a fresh workspace gives each")
+    func specialRowsAcrossProjections() {
+        let m = 6
+        let layer: [(n: Int, k: Int, terms: SpecialRows.Terms)] = [
+            (1152, 384, .forProjection(.queryKeyValue, layer: 0, of: 6)), (384, 384, .forProjection(.attentionOutput, layer: 0, of: 6)),
+            (1536, 384, .forProjection(.intermediate, layer: 0, of: 6)), (384, 1536, .forProjection(.output, layer: 0, of: 6)),
+            (384, 1536, .forProjection(.output, layer: 5, of: 6)), (1152, 384, .forProjection(.queryKeyValue, layer: 1, of: 6)),
+        ]
+        #expect(layer.map(\.terms.rawValue) == [1, 1, 1, 2, 0, 1])
+        let shared = EncoderWorkspace(configuration: MiniLMConfiguration(), attentionWorkers: 1)
+        for (step, projection) in layer.enumerated() {
+            var a = Self.matrix(rows: m, columns: projection.k, seed: UInt64(20 + step), scale: 0.5)
+            a[7] = 25
+            a[5 * projection.k + 1] = -9
+            let w = Self.matrix(rows: projection.n, columns: projection.k, seed: UInt64(40 + step), scale: 0.05)
+            let fresh = Self.specialProduct(a, w, m: m, n: projection.n, k: projection.k, terms: projection.terms)
+            let reused = Self.specialProduct(a, w, m: m, n: projection.n, k: projection.k, terms: projection.terms, workspace: shared)
+            #expect(reused.1 == fresh.1, "step \(step): the shared workspace's result differs")
+            #expect(reused.2 == fresh.2, "step \(step): the shared workspace's second pass differs")
+        }
+    }
+
     /// The plain int8 product of `a` and `w`, the same with `terms` added to its first and last
     /// rows (in two column ranges, as two workers would), and that added again on the same workspace.
-    static func specialProduct(_ a: [Float], _ w: [Float], m: Int, n: Int, k: Int, terms: SpecialRows.Terms) -> ([Float], [Float], [Float]) {
-        let workspace = EncoderWorkspace(configuration: MiniLMConfiguration(), attentionWorkers: 1)
+    static func specialProduct(_ a: [Float], _ w: [Float], m: Int, n: Int, k: Int, terms: SpecialRows.Terms,
+                               workspace given: EncoderWorkspace? = nil) -> ([Float], [Float], [Float]) {
+        let workspace = given ?? EncoderWorkspace(configuration: MiniLMConfiguration(), attentionWorkers: 1)
         workspace.reserve(tokens: m, longestSequence: m)
         workspace.special.mark(lengths: [m], offsets: [0])
         #expect(workspace.special.rows == [0, UInt32(m - 1)])
@@ -160,7 +183,7 @@ struct QuantizedProductTests {
                           matrix.compensation, matrix.wide, nil, &plain, n, 0, matrix.blocks)
             refined = plain
             again = plain
-            workspace.special.prepare(input: input.baseAddress!, inputs: k, terms: terms, workspace)
+            workspace.special.prepare(input: input.baseAddress!, inputs: k, for: matrix, workspace)
             workspace.special.addProducts(matrix, inputs: k, outputs: n, into: &refined, blocks: 0, 1)
             workspace.special.addProducts(matrix, inputs: k, outputs: n, into: &refined, blocks: 1, matrix.blocks)
             workspace.special.addProducts(matrix, inputs: k, outputs: n, into: &again, blocks: 0, matrix.blocks)
