@@ -73,7 +73,10 @@ public final class MiniLMEncoder: Sendable {
         let inFlight = PassesInFlight()
         attentionWorkers = cores
         passesInFlight = inFlight
-        team = WorkerTeam(helpers: cores - 1, spinWhile: { inFlight.count.load(ordering: .relaxed) <= 1 })
+        // In fp32 the team only runs attention, between products on OpenBLAS's own threads,
+        // which would then share a core with a spinning helper: there it parks at once.
+        let spins = precision == .int8
+        team = WorkerTeam(helpers: cores - 1, spinWhile: { spins && inFlight.count.load(ordering: .relaxed) <= 1 })
         let weights: MiniLMWeights
         do {
             weights = try MiniLMWeights(file: file, configuration: configuration)
