@@ -62,12 +62,19 @@ final class WorkerTeam: Sendable {
         // Parts beyond the caller's need at most iterations - 1 helpers.
         for helper in helpers.prefix(iterations - 1) where helper.parked.exchange(false, ordering: .sequentiallyConsistent) { helper.wake.signal() }
         state.work(on: job)
-        // A helper still on a part it claimed: spin, then yield the core in case it is the one
-        // that helper was preempted from.
+        // A helper still on a part it claimed: spin; after a millisecond (far longer than any
+        // part), yield the core in case it is the one that helper was preempted from.
         var spins = 0
+        var yieldAfter: UInt64 = 0
         while state.completed.load(ordering: .acquiring) < iterations {
             spins += 1
-            if spins < 4096 { turnout_cpu_relax() } else { sched_yield() }
+            if spins & 255 != 0 {
+                turnout_cpu_relax()
+                continue
+            }
+            let now = DispatchTime.now().uptimeNanoseconds
+            if yieldAfter == 0 { yieldAfter = now + 1_000_000 }
+            if now >= yieldAfter { sched_yield() } else { turnout_cpu_relax() }
         }
         // Drop the job's closure, which may hold what holds this team.
         state.finish(job)
