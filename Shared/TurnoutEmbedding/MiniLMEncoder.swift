@@ -39,13 +39,12 @@ public final class MiniLMEncoder: Sendable {
     /// The projections' weights in int8, one entry per layer; empty in fp32.
     private let quantizedLayers: [QuantizedLayer]
     private let idleWorkspaces = Mutex<[EncoderWorkspace]>([])
-    /// Threads computing attention at once: one per core.
-    private let attentionWorkers: Int
     /// `encode` calls running now. The cores are shared out between them: two passes on two
     /// cores each run on one, rather than each handing half of every product to a second
     /// thread and waiting for it, which under load costs hand-offs and buys nothing.
     private let passesInFlight: PassesInFlight
-    /// The other cores' threads for a pass that has the cores to itself.
+    /// The other cores' threads for a pass that has the cores to itself; with the caller's,
+    /// one thread per core (`team.threads`), which is also how many compute attention at once.
     private let team: WorkerTeam
 
     /// Idle workspaces kept for reuse; more concurrent callers allocate their own.
@@ -71,7 +70,6 @@ public final class MiniLMEncoder: Sendable {
         self.precision = precision
         let cores = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 16))
         let inFlight = PassesInFlight()
-        attentionWorkers = cores
         passesInFlight = inFlight
         // In fp32 the team only runs attention, between products on OpenBLAS's own threads,
         // which would then share a core with a spinning helper: there it parks at once.
@@ -103,7 +101,7 @@ public final class MiniLMEncoder: Sendable {
         }
         passesInFlight.count.add(1, ordering: .relaxed)
         defer { passesInFlight.count.subtract(1, ordering: .relaxed) }
-        let workspace = idleWorkspaces.withLock { $0.popLast() } ?? EncoderWorkspace(configuration: configuration, attentionWorkers: attentionWorkers)
+        let workspace = idleWorkspaces.withLock { $0.popLast() } ?? EncoderWorkspace(configuration: configuration, attentionWorkers: team.threads)
         defer {
             if workspace.byteCount <= Self.pooledWorkspaceBytes {
                 idleWorkspaces.withLock { pool in
@@ -226,7 +224,7 @@ public final class MiniLMEncoder: Sendable {
 
     /// The cores one pass may use now: its share of them among the passes in flight.
     private var coresPerPass: Int {
-        max(1, attentionWorkers / max(1, passesInFlight.count.load(ordering: .relaxed)))
+        max(1, team.threads / max(1, passesInFlight.count.load(ordering: .relaxed)))
     }
 
     /// Activation values beyond this many root-mean-squares of their row go to the fp32 outlier
